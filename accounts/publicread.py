@@ -1,0 +1,133 @@
+"""The anonymous public read path: cache headers, conditional GETs and the server-side cache.
+
+Public views are decorated with ``public_view``. They never touch the session, so they send no
+cookie and no ``Vary: Cookie``. ``PublicCacheMiddleware`` keeps their rendered responses in the
+shared cache under a key that includes the institution's *public version*; any change to what
+an institution shows publicly calls ``public_content_changed``, which sets a new version once the
+transaction commits, so the next request renders afresh (DESIGN section 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date, quote_etag
+
+GLOBAL_SCOPE = "_global"
+_HEADERS_NOT_STORED = {"set-cookie", "etag", "last-modified"}
+
+
+def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Mark a view as readable by anyone: no session, shared-cacheable, stored server-side."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200:
+            response.public_cacheable = True
+            patch_cache_control(
+                response,
+                public=True,
+                max_age=settings.PODIUM_PUBLIC_MAX_AGE,
+                stale_while_revalidate=settings.PODIUM_PUBLIC_STALE_WHILE_REVALIDATE,
+            )
+        return response
+
+    wrapped.tenant_access = "public"
+    return wrapped
+
+
+def _version_key(scope: str) -> str:
+    return f"pubver:{scope}"
+
+
+def _new_version() -> str:
+    return f"{uuid.uuid4().hex}|{int(time.time())}"
+
+
+def _scope_of(path: str) -> str:
+    """The institution slug a path belongs to (its first segment), or the global scope."""
+    first = path.lstrip("/").split("/", 1)[0]
+    return first if first and "." not in first else GLOBAL_SCOPE
+
+
+def public_content_changed(institution_slug: str) -> None:
+    """Invalidate every cached public response of an institution once the transaction commits."""
+
+    def bump() -> None:
+        cache.set_many(
+            {
+                _version_key(institution_slug): _new_version(),
+                _version_key(GLOBAL_SCOPE): _new_version(),
+            },
+            timeout=None,
+        )
+
+    transaction.on_commit(bump)
+
+
+def _current_version(scope: str) -> str:
+    key = _version_key(scope)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, _new_version(), timeout=None)
+        version = cache.get(key) or _new_version()
+    return version
+
+
+def _page_key(scope: str, version: str, request: HttpRequest) -> str:
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"pubpage:{scope}:{version.split('|', 1)[0]}:{path}"
+
+
+def _finish(request: HttpRequest, response: HttpResponse, etag: str, modified: int) -> HttpResponse:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified)
+    return get_conditional_response(request, etag=etag, last_modified=modified, response=response)
+
+
+class PublicCacheMiddleware:
+    """Serves stored public responses, stores new ones, answers conditional GETs with 304."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        enabled = settings.PODIUM_PUBLIC_CACHE_SECONDS > 0
+        scope = _scope_of(request.path_info)
+        version = _current_version(scope) if enabled else None
+        if enabled:
+            entry = cache.get(_page_key(scope, version, request))
+            if entry is not None:
+                return self._from_entry(request, entry)
+
+        response = self.get_response(request)
+        if not getattr(response, "public_cacheable", False) or response.streaming:
+            return response
+        etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+        modified = int(version.split("|", 1)[1]) if version else int(time.time())
+        if enabled:
+            headers = [(k, v) for k, v in response.items() if k.lower() not in _HEADERS_NOT_STORED]
+            entry = (response.status_code, response.content, headers, etag, modified)
+            cache.set(
+                _page_key(scope, version, request), entry, settings.PODIUM_PUBLIC_CACHE_SECONDS
+            )
+        return _finish(request, response, etag, modified)
+
+    def _from_entry(self, request: HttpRequest, entry: tuple) -> HttpResponse:
+        status, content, headers, etag, modified = entry
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
+            response[name] = value
+        return _finish(request, response, etag, modified)

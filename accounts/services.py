@@ -1,0 +1,414 @@
+"""Every state change of accounts: institutions, members, invitations, profiles, API tokens.
+
+Each function runs in one transaction and takes the institution (or a row of it) explicitly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts import errors
+from accounts.models import ApiToken, Institution, Invitation, Membership, Role, User
+from accounts.permissions import ROLE_SCOPES
+from accounts.publicread import public_content_changed
+from accounts.tenancy import tenant_context
+
+INVITATION_LIFETIME = timedelta(days=14)
+TOKEN_DEFAULT_LIFETIME = timedelta(days=90)
+TOKEN_MAX_LIFETIME = timedelta(days=366)
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# The extension point through which higher apps act when a member leaves (feeds holds their
+# scheduled posts). Each callable receives the retired membership inside the transaction.
+member_retired_handlers: list[Callable[[Membership], None]] = []
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex digest under which invitation and token secrets are stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _full_clean(instance, exclude: list[str] | None = None) -> None:
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise errors.DomainError(messages[0], field=field) from error
+
+
+# Institutions -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_institution(*, slug: str, name: str, **fields) -> Institution:
+    """Create an institution (operators only; its first admin joins by invitation)."""
+    institution = Institution(slug=slug, name=name, **fields)
+    _full_clean(institution)
+    if Institution.objects.filter(slug=slug).exists():
+        raise errors.Conflict(_("An institution with this address already exists."), field="slug")
+    institution.save()
+    return institution
+
+
+EDITABLE_INSTITUTION_FIELDS = (
+    "name", "kind", "locale", "timezone", "description", "contact_email", "contact_phone",
+    "website", "address", "accent_color", "logo", "review_required", "search_indexing",
+)  # fmt: skip
+
+
+@transaction.atomic
+def update_institution(institution: Institution, **changes) -> Institution:
+    """Change an institution's settings; its public pages show the change at once."""
+    unknown = set(changes) - set(EDITABLE_INSTITUTION_FIELDS)
+    if unknown:
+        raise errors.DomainError(
+            _("These settings cannot be changed here: %s") % ", ".join(unknown)
+        )
+    for name, value in changes.items():
+        setattr(institution, name, value)
+    _full_clean(institution)
+    institution.save()
+    public_content_changed(institution.slug)
+    return institution
+
+
+# Members ------------------------------------------------------------------------------------
+
+
+def _check_handle_free(institution: Institution, handle: str, exclude_id: int | None = None):
+    taken = Membership.objects.filter(handle=handle.lower())
+    if exclude_id is not None:
+        taken = taken.exclude(id=exclude_id)
+    if taken.exists():
+        raise errors.HandleTaken(field="handle")
+
+
+@transaction.atomic
+def add_member(
+    institution: Institution,
+    user: User,
+    *,
+    role: str,
+    handle: str,
+    display_name: str,
+    **profile,
+) -> Membership:
+    """Make a user a member with a public profile (or bring former staff back)."""
+    with tenant_context(institution.id):
+        handle = handle.lower()
+        existing = Membership.objects.filter(user=user).first()
+        if existing is not None and existing.is_active:
+            raise errors.AlreadyMember()
+        if existing is not None:
+            _check_handle_free(institution, handle, exclude_id=existing.id)
+            membership = existing
+            membership.status = Membership.Status.ACTIVE
+            membership.left_at = None
+        else:
+            _check_handle_free(institution, handle)
+            membership = Membership(institution=institution, user=user)
+        membership.role = role
+        membership.handle = handle
+        membership.display_name = display_name
+        for name, value in profile.items():
+            setattr(membership, name, value)
+        _full_clean(membership, exclude=["institution", "user"])
+        try:
+            with transaction.atomic():
+                membership.save()
+        except IntegrityError as error:  # a concurrent request took the handle first
+            raise errors.HandleTaken(field="handle") from error
+        public_content_changed(institution.slug)
+        return membership
+
+
+def _active_admins(institution: Institution):
+    return Membership.objects.filter(role=Role.ADMIN, status=Membership.Status.ACTIVE)
+
+
+def _lock(membership: Membership) -> Membership:
+    return Membership.objects.select_for_update().get(id=membership.id)
+
+
+@transaction.atomic
+def change_role(membership: Membership, role: str) -> Membership:
+    """Give an active member another role; the last active admin keeps theirs."""
+    if role not in Role.values:
+        raise errors.DomainError(_("Unknown role “%s”.") % role, field="role")
+    with tenant_context(membership.institution_id):
+        membership = _lock(membership)
+        if not membership.is_active:
+            raise errors.Conflict(_("Former staff have no role to change."))
+        if membership.role == Role.ADMIN and role != Role.ADMIN:
+            admins = _active_admins(membership.institution).select_for_update()
+            if len(admins) <= 1:
+                raise errors.LastAdmin()
+        membership.role = role
+        membership.save(update_fields=["role"])
+        return membership
+
+
+@transaction.atomic
+def retire_member(membership: Membership) -> Membership:
+    """Turn a member into former staff: the profile stays as a record, access and tokens end."""
+    with tenant_context(membership.institution_id):
+        membership = _lock(membership)
+        if not membership.is_active:
+            raise errors.Conflict(_("This member is already former staff."))
+        if membership.role == Role.ADMIN:
+            admins = _active_admins(membership.institution).select_for_update()
+            if len(admins) <= 1:
+                raise errors.LastAdmin()
+        now = timezone.now()
+        membership.status = Membership.Status.FORMER
+        membership.left_at = now
+        membership.save(update_fields=["status", "left_at"])
+        ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        for handler in member_retired_handlers:
+            handler(membership)
+        public_content_changed(membership.institution.slug)
+        return membership
+
+
+EDITABLE_PROFILE_FIELDS = ("handle", "display_name", "job_title", "bio", "avatar", "links")
+
+
+def validate_links(links: object) -> list[dict[str, str]]:
+    """Profile links: up to five https addresses with a short label each."""
+    if not isinstance(links, list) or len(links) > 5:
+        raise errors.DomainError(_("Give at most five links."), field="links")
+    cleaned = []
+    for link in links:
+        if not isinstance(link, dict):
+            raise errors.DomainError(_("Each link needs a label and an address."), field="links")
+        label, url = str(link.get("label", "")).strip(), str(link.get("url", "")).strip()
+        if not url.startswith("https://") or len(url) > 300 or any(c.isspace() for c in url):
+            raise errors.DomainError(
+                _("Links must be https:// addresses without spaces."), field="links"
+            )
+        cleaned.append({"label": label[:50] or url.removeprefix("https://")[:50], "url": url})
+    return cleaned
+
+
+@transaction.atomic
+def update_profile(membership: Membership, **changes) -> Membership:
+    """Change a member's public profile; the public pages show it at once."""
+    unknown = set(changes) - set(EDITABLE_PROFILE_FIELDS)
+    if unknown:
+        raise errors.DomainError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    with tenant_context(membership.institution_id):
+        if "handle" in changes:
+            changes["handle"] = changes["handle"].lower()
+            _check_handle_free(membership.institution, changes["handle"], exclude_id=membership.id)
+        if "links" in changes:
+            changes["links"] = validate_links(changes["links"])
+        for name, value in changes.items():
+            setattr(membership, name, value)
+        _full_clean(membership, exclude=["institution", "user"])
+        try:
+            with transaction.atomic():
+                membership.save()
+        except IntegrityError as error:
+            raise errors.HandleTaken(field="handle") from error
+        public_content_changed(membership.institution.slug)
+        return membership
+
+
+# Invitations --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invite_member(
+    institution: Institution, *, email: str, role: str, invited_by: Membership | None
+) -> tuple[Invitation, str]:
+    """Invite someone by e-mail; returns the invitation and the secret sent in the link."""
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise errors.DomainError(_("Unknown role “%s”.") % role, field="role")
+    with tenant_context(institution.id):
+        if Membership.objects.filter(
+            user__email__iexact=email, status=Membership.Status.ACTIVE
+        ).exists():
+            raise errors.AlreadyMember(field="email")
+        # A new invitation replaces any pending one for the same address.
+        Invitation.objects.filter(
+            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+        secret = secrets.token_urlsafe(32)
+        invitation = Invitation(
+            institution=institution,
+            email=email,
+            role=role,
+            digest=digest(secret),
+            invited_by=invited_by,
+            expires_at=timezone.now() + INVITATION_LIFETIME,
+        )
+        _full_clean(invitation, exclude=["institution", "invited_by", "digest"])
+        invitation.save()
+    transaction.on_commit(lambda: _send_invitation(institution, invitation, secret))
+    return invitation, secret
+
+
+def invitation_url(institution: Institution, secret: str) -> str:
+    path = reverse(
+        "accounts:accept-invitation",
+        kwargs={"institution_slug": institution.slug, "secret": secret},
+    )
+    return f"{settings.PODIUM_BASE_URL}{path}"
+
+
+def _send_invitation(institution: Institution, invitation: Invitation, secret: str) -> None:
+    with translation.override(institution.locale):
+        context = {
+            "institution": institution,
+            "invitation": invitation,
+            "url": invitation_url(institution, secret),
+        }
+        send_mail(
+            subject=_("Your invitation to %(name)s on Podium") % {"name": institution.name},
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+
+
+def find_invitation(institution: Institution, secret: str) -> Invitation:
+    """The pending invitation for a secret, or InvitationInvalid."""
+    with tenant_context(institution.id):
+        invitation = Invitation.objects.filter(digest=digest(secret)).first()
+        if invitation is None or not invitation.is_pending:
+            raise errors.InvitationInvalid()
+        return invitation
+
+
+@transaction.atomic
+def accept_invitation(
+    institution: Institution,
+    secret: str,
+    *,
+    user: User,
+    handle: str,
+    display_name: str,
+    job_title: str = "",
+) -> Membership:
+    """Accept an invitation as the user it was sent to; each invitation works once."""
+    with tenant_context(institution.id):
+        invitation = Invitation.objects.select_for_update().filter(digest=digest(secret)).first()
+        if invitation is None or not invitation.is_pending:
+            raise errors.InvitationInvalid()
+        if user.email.lower() != invitation.email.lower():
+            raise errors.PermissionDenied(
+                _("This invitation was sent to %(email)s. Sign in with that address to accept it.")
+                % {"email": invitation.email}
+            )
+        membership = add_member(
+            institution,
+            user,
+            role=invitation.role,
+            handle=handle,
+            display_name=display_name,
+            job_title=job_title,
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_membership = membership
+        invitation.save(update_fields=["accepted_at", "accepted_membership"])
+        return membership
+
+
+@transaction.atomic
+def revoke_invitation(invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation."""
+    with tenant_context(invitation.institution_id):
+        if not invitation.is_pending:
+            raise errors.InvitationInvalid()
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        return invitation
+
+
+@transaction.atomic
+def register_user(*, email: str, password: str, name: str = "", language: str = "") -> User:
+    """Create a user account (used when accepting an invitation without an account)."""
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise errors.Conflict(
+            _("An account with this e-mail address exists; sign in instead."), field="email"
+        )
+    return User.objects.create_user(email, password, name=name, language=language)
+
+
+# API tokens ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_token(
+    membership: Membership,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token; the secret is returned once and stored only as a digest."""
+    name = (name or "").strip()
+    if not name:
+        raise errors.DomainError(_("Give the token a name."), field="name")
+    scopes = sorted(set(scopes or []))
+    if not scopes:
+        raise errors.DomainError(_("Choose at least one scope."), field="scopes")
+    allowed = ROLE_SCOPES[membership.role]
+    not_allowed = [scope for scope in scopes if scope not in allowed]
+    if not_allowed:
+        raise errors.DomainError(
+            _("Your role cannot grant these scopes: %s") % ", ".join(not_allowed), field="scopes"
+        )
+    now = timezone.now()
+    expires_at = expires_at or now + TOKEN_DEFAULT_LIFETIME
+    if expires_at <= now:
+        raise errors.DomainError(_("The expiry must lie in the future."), field="expires_at")
+    if expires_at > now + TOKEN_MAX_LIFETIME:
+        raise errors.DomainError(_("Tokens expire within a year at most."), field="expires_at")
+    secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    with tenant_context(membership.institution_id):
+        token = ApiToken.objects.create(
+            institution_id=membership.institution_id,
+            membership=membership,
+            name=name[:100],
+            prefix=secret[:12],
+            digest=digest(secret),
+            scopes=scopes,
+            expires_at=expires_at,
+        )
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken) -> ApiToken:
+    """Revoke a token at once; requests with it fail from now on."""
+    with tenant_context(token.institution_id):
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+        return token
+
+
+def record_token_use(token: ApiToken) -> None:
+    """Note when a token was last used (at most once a minute, to spare the database)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_LAST_USED_RESOLUTION:
+        with tenant_context(token.institution_id):
+            ApiToken.objects.filter(id=token.id).update(last_used_at=now)
+        token.last_used_at = now

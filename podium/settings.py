@@ -1,0 +1,320 @@
+"""Podium settings, read from the environment in this one place.
+
+With nothing configured Podium runs on SQLite, a file-system Celery broker and a file cache
+under ``var/``: the zero-setup demo. ``PODIUM_ENV=production`` turns on every production check
+and refuses to start when a required setting is missing. ``.env.example`` lists every variable.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PODIUM_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env(name)
+    return [item.strip() for item in value.split(",") if item.strip()] if value else default
+
+
+PODIUM_ENV = env("PODIUM_ENV", "development")
+if PODIUM_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("PODIUM_ENV must be 'development' or 'production'")
+PRODUCTION = PODIUM_ENV == "production"
+
+DEBUG = env_bool("PODIUM_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("PODIUM_DEBUG must be off in production")
+
+
+def _development_secret_key() -> str:
+    """A random key kept in var/ so that sessions survive a restart of the demo."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("PODIUM_SECRET_KEY")
+if SECRET_KEY is None:
+    if PRODUCTION:
+        raise ImproperlyConfigured("PODIUM_SECRET_KEY is required in production")
+    SECRET_KEY = _development_secret_key()
+
+ALLOWED_HOSTS = env_list(
+    "PODIUM_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("PODIUM_ALLOWED_HOSTS is required in production")
+
+# The canonical address of this installation: feeds, sitemaps and cross-posts link to it.
+PODIUM_BASE_URL = env("PODIUM_BASE_URL", "http://localhost:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "accounts",
+    "feeds",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Serves anonymous public pages from the server cache before anything can touch a session.
+    "accounts.publicread.PublicCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Resolves the institution from the URL, opens the tenant transaction, checks membership.
+    "accounts.middleware.TenantMiddleware",
+    # Chooses the language: ?lang= and the institution on public pages, the user elsewhere.
+    "accounts.middleware.LanguageMiddleware",
+]
+
+ROOT_URLCONF = "podium.urls"
+WSGI_APPLICATION = "podium.wsgi.application"
+ASGI_APPLICATION = "podium.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "podium" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    }
+]
+
+# Database: the application connects as a role that owns no table (row-level security applies
+# to it); migrations run through the "owner" alias when DATABASE_OWNER_URL is set.
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'podium.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = dj_database_url.parse(DATABASE_OWNER_URL)
+    # In tests the owner alias shares the test database; conftest migrates it as the owner.
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("Production needs PostgreSQL: set DATABASE_URL=postgres://...")
+# The role the application connects as; migrations grant it table privileges, nothing more.
+DATABASE_APP_ROLE = DATABASES["default"].get("USER") or ""
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.auth.EmailBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("PODIUM_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("PODIUM_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Outside production Django serves uploaded media itself; in production the proxy does.
+PODIUM_SERVE_MEDIA = env_bool("PODIUM_SERVE_MEDIA", not PRODUCTION)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Redis carries the cache and the Celery broker when configured; otherwise both use var/.
+REDIS_URL = env("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("Production needs Redis: set REDIS_URL=redis://...")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("PODIUM_CACHE_PREFIX", "podium"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
+
+# Public read path: seconds a browser or shared cache may keep an anonymous page.
+PODIUM_PUBLIC_MAX_AGE = int(env("PODIUM_PUBLIC_MAX_AGE", "60"))
+PODIUM_PUBLIC_STALE_WHILE_REVALIDATE = int(env("PODIUM_PUBLIC_STALE_WHILE_REVALIDATE", "600"))
+# Seconds the server keeps a rendered anonymous page; 0 switches the server cache off.
+PODIUM_PUBLIC_CACHE_SECONDS = int(env("PODIUM_PUBLIC_CACHE_SECONDS", "3600"))
+
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if not REDIS_URL:
+    _broker_dir = VAR_DIR / "broker"
+    _broker_dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir),
+        "data_folder_out": str(_broker_dir),
+        "control_folder": str(_broker_dir),
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TIMEZONE = "UTC"
+
+EMAIL_BACKEND = env("PODIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("PODIUM_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("PODIUM_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("PODIUM_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env("PODIUM_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PODIUM_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env("PODIUM_FROM_EMAIL", "Podium <podium@localhost>")
+
+SESSION_COOKIE_NAME = "podium_session"
+CSRF_COOKIE_NAME = "podium_csrf"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = env_list("PODIUM_CSRF_TRUSTED_ORIGINS", [])
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("PODIUM_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("PODIUM_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_AGE = 60 * 60 * 12
+
+# Content Security Policy: nothing from third parties, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api_pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("PODIUM_API_ANON_RATE", "60/minute"),
+        "user": env("PODIUM_API_USER_RATE", "1200/minute"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Podium API",
+    "DESCRIPTION": "Everything the Podium web UI does, for integrations. "
+    "Authenticate with `Authorization: Bearer <token>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("PODIUM_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

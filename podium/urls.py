@@ -1,0 +1,29 @@
+"""Root URLs: global pages and the API first, then /<institution>/... (public and members).
+
+Institution slugs cannot take the names used here (accounts.models.RESERVED_SLUGS).
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView
+
+from podium.views import api_docs, healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("ops/", admin.site.urls),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", api_docs, name="api-docs"),
+    path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("feeds.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("feeds.urls")),
+]
+
+if settings.PODIUM_SERVE_MEDIA:
+    # Outside production: Django serves uploads; in production the proxy does.
+    urlpatterns.insert(
+        0, re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

@@ -1,0 +1,107 @@
+"""Test wiring: PostgreSQL roles, fast hashing, the standard cast of two institutions.
+
+On PostgreSQL (``DATABASE_URL`` set, as in CI) the test database is created and migrated as the
+owner (``DATABASE_OWNER_URL``), and every test then runs connected as the application role, so
+row-level security is in force exactly as in production.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test.utils import setup_databases, teardown_databases
+
+from accounts.models import Role
+from tests.factories import InstitutionFactory, MembershipFactory
+
+
+def pytest_configure(config) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not settings.REDIS_URL:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def is_postgres() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
+postgres_only = pytest.mark.postgres_only
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL and DATABASE_OWNER_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker):
+    """Create and migrate the test database as the owner; run the tests as the app role."""
+    default = settings.DATABASES["default"]
+    owner = settings.DATABASES.get("owner")
+    app_credentials = (default.get("USER"), default.get("PASSWORD"))
+    owner_credentials = (owner.get("USER"), owner.get("PASSWORD")) if owner else None
+    if owner:
+        default["USER"], default["PASSWORD"] = owner_credentials
+    with django_db_blocker.unblock():
+        old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
+        for connection in connections.all():
+            connection.close()
+    if owner:
+        # The owner alias mirrors default in tests, so both now connect as the app role.
+        connections["default"].settings_dict.update(
+            USER=app_credentials[0], PASSWORD=app_credentials[1]
+        )
+
+    yield
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.close()
+        if owner:
+            for connection, _name, _destroy in old_config:
+                connection.settings_dict.update(
+                    USER=owner_credentials[0], PASSWORD=owner_credentials[1]
+                )
+        teardown_databases(old_config, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def cast(db):
+    """Two institutions, A and B, with a member of every role in each."""
+    return Cast.create()
+
+
+class Cast:
+    """The standard cast: ``cast.a.admin``, ``cast.b.author2`` and so on (memberships)."""
+
+    class Side:
+        def __init__(self, institution, **members):
+            self.institution = institution
+            self.__dict__.update(members)
+
+    @classmethod
+    def create(cls) -> Cast:
+        cast = cls()
+        for key, name in (("a", "Northside School"), ("b", "Southgate Clinic")):
+            institution = InstitutionFactory(slug=f"{key}-{name.split()[0].lower()}", name=name)
+            members = {
+                "admin": MembershipFactory(institution=institution, role=Role.ADMIN),
+                "reviewer": MembershipFactory(institution=institution, role=Role.REVIEWER),
+                "author": MembershipFactory(institution=institution, role=Role.AUTHOR),
+                "author2": MembershipFactory(institution=institution, role=Role.AUTHOR),
+            }
+            setattr(cast, key, cls.Side(institution, **members))
+        return cast
