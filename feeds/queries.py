@@ -1,0 +1,127 @@
+"""Reads of posts that public pages, feeds, the composer and the API share.
+
+Public lists page by keyset (published_at, id), newest first, so every page costs the same
+number of queries and the same index range scan whatever the number of posts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.errors import DomainError, NotFound
+from accounts.models import Membership
+from feeds.models import Attachment, Post, PostState, Revision
+
+PAGE_SIZE = 20
+_CURSOR_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+
+
+class BadCursor(DomainError):
+    code = "bad_cursor"
+    default_message = _("This page link is not valid. Start again from the first page.")
+
+
+def _with_public_content(posts: QuerySet[Post]) -> QuerySet[Post]:
+    return posts.select_related("public_revision", "author").prefetch_related(
+        Prefetch(
+            "public_revision__attachments",
+            queryset=Attachment.objects.select_related("media").order_by("position"),
+        )
+    )
+
+
+def public_posts() -> QuerySet[Post]:
+    """Posts of the current institution that anyone can read, newest first."""
+    return _with_public_content(
+        Post.objects.filter(published_at__isnull=False, retracted_at__isnull=True)
+    ).order_by("-published_at", "-id")
+
+
+def encode_cursor(post: Post) -> str:
+    micros = int(post.published_at.timestamp() * 1_000_000)
+    return f"{micros}-{post.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    match = _CURSOR_RE.match(cursor or "")
+    if match is None:
+        raise BadCursor(field="before")
+    micros, post_id = int(match.group(1)), int(match.group(2))
+    try:
+        when = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise BadCursor(field="before") from error
+    return when, post_id
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    next_cursor: str | None
+    is_first: bool
+
+
+def page_of(posts: QuerySet[Post], before: str | None, size: int = PAGE_SIZE) -> Page:
+    """One page of a newest-first post list, starting after the cursor (None: the first page)."""
+    if before:
+        when, post_id = decode_cursor(before)
+        posts = posts.filter(Q(published_at__lt=when) | Q(published_at=when, id__lt=post_id))
+    rows = list(posts[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, encode_cursor(rows[-1]) if has_more and rows else None, not before)
+
+
+def permalink_post(post_id: int) -> Post:
+    """A post as its permalink shows it: public, or retracted with its notice. Else NotFound."""
+    post = (
+        _with_public_content(Post.objects.filter(published_at__isnull=False))
+        .filter(id=post_id)
+        .first()
+    )
+    if post is None:
+        raise NotFound(_("There is no published post at this address."))
+    return post
+
+
+def correction_history(post: Post) -> list[Revision]:
+    """Every text of the post that was public at some time, oldest first."""
+    return list(Revision.objects.filter(post=post, published_at__isnull=False).order_by("number"))
+
+
+def profile_member(handle: str) -> Membership:
+    """A member's public profile by handle (former staff included). Else NotFound."""
+    member = Membership.objects.filter(handle=handle.lower()).select_related("user").first()
+    if member is None:
+        raise NotFound(_("There is no profile with this handle here."))
+    return member
+
+
+def posts_by(member: Membership) -> QuerySet[Post]:
+    return public_posts().filter(author=member)
+
+
+def posts_of_author(member: Membership) -> QuerySet[Post]:
+    """Everything a member has written, for their own list ("my posts"), latest change first."""
+    return (
+        Post.objects.filter(author=member)
+        .select_related("latest_revision", "public_revision")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def editable_post(member: Membership, post_id: int) -> Post:
+    """The member's own post, or NotFound (someone else's post looks missing)."""
+    post = posts_of_author(member).filter(id=post_id).first()
+    if post is None:
+        raise NotFound()
+    return post
+
+
+def scheduled_posts() -> QuerySet[Post]:
+    return Post.objects.filter(state=PostState.APPROVED).order_by("publish_at", "id")
