@@ -11,6 +11,7 @@ from __future__ import annotations
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.views import APIView
 
+from accounts.api.schema import ApiSchema
 from accounts.models import ApiToken, Membership
 from accounts.permissions import Actor, Permission
 
@@ -60,6 +61,8 @@ class InstitutionAccess:
 
     tenant_access = "api"
     permission_classes = [IsInstitutionMember]
+    # Documents the error responses (401, 403, 404, ...) of every operation in the schema.
+    schema = ApiSchema()
     # action name (viewsets) or HTTP method in lower case (plain views) -> Permission
     permission_map: dict[str, Permission] = {}
 

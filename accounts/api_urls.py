@@ -1,3 +1,61 @@
-from django.urls import path  # noqa: F401
+"""URLs of the accounts API under /api/v1/ (podium.urls adds the prefix).
 
-urlpatterns: list = []
+Collections and their items end in a slash (``members/``, ``members/<id>/``); singletons and
+actions do not (``me``, ``institution``, ``profile``, ``members/<id>/retire``).
+"""
+
+from django.urls import path
+
+from accounts.api.views import (
+    InstitutionView,
+    InvitationViewSet,
+    MemberViewSet,
+    MeView,
+    ProfileView,
+    TokenViewSet,
+)
+
+app_name = "accounts_api"
+
+INSTITUTION = "institutions/<slug:institution_slug>/"
+
+urlpatterns = [
+    path("me", MeView.as_view(), name="me"),
+    path(f"{INSTITUTION}institution", InstitutionView.as_view(), name="institution"),
+    path(
+        f"{INSTITUTION}members/",
+        MemberViewSet.as_view({"get": "list"}),
+        name="member-list",
+    ),
+    path(
+        f"{INSTITUTION}members/<int:id>/",
+        MemberViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="member-detail",
+    ),
+    path(
+        f"{INSTITUTION}members/<int:id>/retire",
+        MemberViewSet.as_view({"post": "retire"}),
+        name="member-retire",
+    ),
+    path(f"{INSTITUTION}profile", ProfileView.as_view(), name="profile"),
+    path(
+        f"{INSTITUTION}invitations/",
+        InvitationViewSet.as_view({"get": "list", "post": "create"}),
+        name="invitation-list",
+    ),
+    path(
+        f"{INSTITUTION}invitations/<int:id>/",
+        InvitationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="invitation-detail",
+    ),
+    path(
+        f"{INSTITUTION}tokens/",
+        TokenViewSet.as_view({"get": "list", "post": "create"}),
+        name="token-list",
+    ),
+    path(
+        f"{INSTITUTION}tokens/<int:id>/",
+        TokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="token-detail",
+    ),
+]

@@ -243,7 +243,7 @@ class Invitation(TenantModel):
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.AUTHOR)
     # SHA-256 of the secret in the link; the secret itself is only ever in the e-mail.
-    digest = models.CharField(max_length=64, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
     invited_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -260,6 +260,9 @@ class Invitation(TenantModel):
         verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["institution", "email"])]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "digest"], name="invitation_digest")
+        ]
 
     def __str__(self) -> str:
         return f"{self.email} ({self.role})"

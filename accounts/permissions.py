@@ -16,6 +16,7 @@ class Permission(StrEnum):
     VIEW_MEMBERS = "view_members"
     EDIT_OWN_PROFILE = "edit_own_profile"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
+    VIEW_OWN_POSTS = "view_own_posts"
     WRITE_POSTS = "write_posts"
     VIEW_ALL_POSTS = "view_all_posts"
     REVIEW_POSTS = "review_posts"
@@ -27,6 +28,7 @@ _AUTHOR = {
     Permission.VIEW_MEMBERS,
     Permission.EDIT_OWN_PROFILE,
     Permission.MANAGE_OWN_TOKENS,
+    Permission.VIEW_OWN_POSTS,
     Permission.WRITE_POSTS,
 }
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -38,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 # The scope a token needs for each permission. A token never grants more than its member's role.
 PERMISSION_SCOPE: dict[Permission, str] = {
     Permission.VIEW_MEMBERS: Scope.READ,
+    Permission.VIEW_OWN_POSTS: Scope.READ,
     Permission.VIEW_ALL_POSTS: Scope.READ,
     Permission.EDIT_OWN_PROFILE: Scope.WRITE,
     Permission.WRITE_POSTS: Scope.WRITE,

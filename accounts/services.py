@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import errors
-from accounts.models import ApiToken, Institution, Invitation, Membership, Role, User
+from accounts.models import ApiToken, Institution, Invitation, Language, Membership, Role, User
 from accounts.permissions import ROLE_SCOPES
 from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
@@ -349,6 +349,24 @@ def register_user(*, email: str, password: str, name: str = "", language: str = 
             _("An account with this e-mail address exists; sign in instead."), field="email"
         )
     return User.objects.create_user(email, password, name=name, language=language)
+
+
+@transaction.atomic
+def update_account(user: User, *, name: str | None = None, language: str | None = None) -> User:
+    """Change a user's own account settings: name and language of pages and e-mail."""
+    changed = []
+    if name is not None:
+        user.name = name.strip()
+        changed.append("name")
+    if language is not None:
+        if language not in ("", *Language.values):
+            raise errors.DomainError(_("Unknown language “%s”.") % language, field="language")
+        user.language = language
+        changed.append("language")
+    if changed:
+        _full_clean(user, exclude=["password"])
+        user.save(update_fields=changed)
+    return user
 
 
 # API tokens ---------------------------------------------------------------------------------

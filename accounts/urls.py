@@ -1,3 +1,67 @@
-from django.urls import path  # noqa: F401
+"""Web pages of accounts: the person's own pages under /accounts/, the rest per institution."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    # The signed-in person, outside any institution ("accounts" is a reserved slug).
+    path("accounts/", views.home, name="home"),
+    path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
+    path("accounts/sign-out/", views.SignOutView.as_view(), name="logout"),
+    path("accounts/settings/", views.account_settings, name="settings"),
+    path("accounts/language/", views.set_language, name="set-language"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path(
+        "accounts/password/reset/sent/",
+        views.PasswordResetSentView.as_view(),
+        name="password-reset-sent",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        views.PasswordResetCompleteView.as_view(),
+        name="password-reset-complete",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    # Inside an institution (TenantMiddleware resolves institution_slug).
+    path(
+        "<slug:institution_slug>/invitations/<str:secret>/",
+        views.accept_invitation,
+        name="accept-invitation",
+    ),
+    path("<slug:institution_slug>/profile/", views.profile, name="profile"),
+    path("<slug:institution_slug>/tokens/", views.tokens, name="tokens"),
+    path(
+        "<slug:institution_slug>/tokens/<int:token_id>/revoke/",
+        views.revoke_token,
+        name="revoke-token",
+    ),
+    path("<slug:institution_slug>/manage/members/", views.members, name="members"),
+    path(
+        "<slug:institution_slug>/manage/members/<int:membership_id>/role/",
+        views.change_role,
+        name="change-role",
+    ),
+    path(
+        "<slug:institution_slug>/manage/members/<int:membership_id>/retire/",
+        views.retire_member,
+        name="retire-member",
+    ),
+    path(
+        "<slug:institution_slug>/manage/invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke-invitation",
+    ),
+    path(
+        "<slug:institution_slug>/manage/settings/",
+        views.institution_settings,
+        name="institution-settings",
+    ),
+]

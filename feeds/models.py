@@ -154,7 +154,7 @@ class Media(TenantModel):
     """An uploaded image, re-encoded without metadata, with a smaller size for lists."""
 
     uploaded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
-    image = models.ImageField(upload_to="posts/%Y/%m/", width_field="width", height_field="height")
+    image = models.ImageField(upload_to="posts/%Y/%m/")
     small = models.ImageField(upload_to="posts/%Y/%m/", blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)

@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError, NotFound
-from accounts.models import Membership
+from accounts.models import Institution, Membership
+from accounts.queries import active_members
 from feeds.models import Attachment, Post, PostState, Revision
 
 PAGE_SIZE = 20
@@ -125,3 +127,88 @@ def editable_post(member: Membership, post_id: int) -> Post:
 
 def scheduled_posts() -> QuerySet[Post]:
     return Post.objects.filter(state=PostState.APPROVED).order_by("publish_at", "id")
+
+
+# The public directory and sitemaps ------------------------------------------------------------
+
+STAFF_PAGE_SIZE = 100
+
+
+def institution_directory() -> QuerySet[Institution]:
+    """Every institution, by name, for the landing page and robots.txt (the registry is global)."""
+    return Institution.objects.only("slug", "name", "kind", "search_indexing").order_by(
+        "name", "id"
+    )
+
+
+def former_members() -> QuerySet[Membership]:
+    """Former staff of the current institution, by name (their profiles stay as a record)."""
+    return Membership.objects.filter(status=Membership.Status.FORMER).order_by("display_name", "id")
+
+
+def staff_of_status(status: str) -> QuerySet[Membership]:
+    """Active or former members of the current institution, by name."""
+    return former_members() if status == Membership.Status.FORMER else active_members()
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    members: list[Membership]
+    next_cursor: str | None
+    is_first: bool
+
+
+def staff_page(
+    members: QuerySet[Membership], after: str | None, size: int = STAFF_PAGE_SIZE
+) -> StaffPage:
+    """One page of a by-name member list, after the member whose id is the cursor.
+
+    The cursor is a member id; the (display_name, id) keyset is read from that member in the
+    same query, so a page costs one query however far into the list it is. An id that is not
+    in the list gives an empty page.
+    """
+    if after:
+        if not after.isdigit() or len(after) > 18:
+            raise BadCursor(field="after")
+        anchor = Membership.objects.filter(id=int(after)).values("display_name")[:1]
+        members = members.filter(
+            Q(display_name__gt=Subquery(anchor))
+            | Q(display_name=Subquery(anchor), id__gt=int(after))
+        )
+    rows = list(members[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    return StaffPage(rows, str(rows[-1].id) if has_more and rows else None, not after)
+
+
+@dataclass(frozen=True)
+class SitemapCounts:
+    members: int
+    posts: int
+    latest_change: datetime | None
+
+
+def sitemap_counts() -> SitemapCounts:
+    """How many profiles and public posts the current institution has, and its latest change."""
+    posts = Post.objects.filter(published_at__isnull=False, retracted_at__isnull=True).aggregate(
+        count=Count("id"), latest=Max(Coalesce("corrected_at", "published_at"))
+    )
+    return SitemapCounts(Membership.objects.count(), posts["count"], posts["latest"])
+
+
+def sitemap_members(start: int, stop: int) -> list[tuple[str, str]]:
+    """(handle, status) of every profile, active and former, in a fixed order, sliced."""
+    if stop <= start:
+        return []
+    return list(Membership.objects.order_by("id").values_list("handle", "status")[start:stop])
+
+
+def sitemap_posts(start: int, stop: int) -> list[tuple[int, datetime]]:
+    """(id, last public change) of every public post in a fixed order, sliced."""
+    if stop <= start:
+        return []
+    return list(
+        Post.objects.filter(published_at__isnull=False, retracted_at__isnull=True)
+        .order_by("id")
+        .values_list("id", Coalesce("corrected_at", "published_at"))[start:stop]
+    )

@@ -425,6 +425,8 @@ def upload_media(uploader: Membership, data: bytes) -> Media:
             content_type=processed.content_type,
             byte_size=len(processed.display),
             sha256=processed.sha256,
+            width=processed.width,
+            height=processed.height,
         )
         name = f"{processed.sha256[:16]}.{processed.extension}"
         media.image.save(name, ContentFile(processed.display), save=False)

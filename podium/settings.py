@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI's files for the self-hosted API docs page (static files only, no models).
+    "drf_spectacular_sidecar",
     "accounts",
     "feeds",
 ]
@@ -171,6 +173,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("PODIUM_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# The project's own static files (podium/ is not an app): stylesheet, API docs script.
+STATICFILES_DIRS = [BASE_DIR / "podium" / "static"]
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the finders here
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -308,6 +314,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The generator introspects models outside any institution (it only calls .none()); the
+    # fail-closed tenant managers would raise there.
+    "DEFAULT_QUERY_MANAGER": "unscoped",
+    # One name per choice set, whatever the field is called (locale and language share one).
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "accounts.models.Language",
+        "RoleEnum": "accounts.models.Role",
+        "ScopeEnum": "accounts.models.Scope",
+        "InstitutionKindEnum": "accounts.models.Institution.Kind",
+        "MembershipStatusEnum": "accounts.models.Membership.Status",
+    },
 }
 
 LOGGING = {

@@ -7,6 +7,8 @@ row-level security is in force exactly as in production.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -38,6 +40,26 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(skip)
 
 
+_skipped_postgres_tests: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.skipped and "postgres_only" in report.keywords:
+        _skipped_postgres_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # CI sets PODIUM_REQUIRE_POSTGRES: there, a skipped PostgreSQL test is a failure.
+    if os.environ.get("PODIUM_REQUIRE_POSTGRES") and _skipped_postgres_tests:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(
+            f"FAILED: {len(_skipped_postgres_tests)} PostgreSQL-only tests were skipped:", red=True
+        )
+        for nodeid in _skipped_postgres_tests:
+            reporter.write_line(f"  {nodeid}", red=True)
+        session.exitstatus = 1
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(request, django_test_environment, django_db_blocker):
     """Create and migrate the test database as the owner; run the tests as the app role."""
@@ -49,6 +71,13 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
         default["USER"], default["PASSWORD"] = owner_credentials
     with django_db_blocker.unblock():
         old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
+        if owner and app_credentials[0]:
+            # Test database only: transactional tests flush tables between tests with TRUNCATE.
+            # Production never grants TRUNCATE (it ignores row-level security).
+            with connections["default"].cursor() as cursor:
+                cursor.execute(
+                    f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {app_credentials[0]}"
+                )
         for connection in connections.all():
             connection.close()
     if owner:
@@ -68,6 +97,11 @@ def django_db_setup(request, django_test_environment, django_db_blocker):
                     USER=owner_credentials[0], PASSWORD=owner_credentials[1]
                 )
         teardown_databases(old_config, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)

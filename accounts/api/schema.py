@@ -1,0 +1,89 @@
+"""What the OpenAPI schema needs beyond the serializers: the bearer scheme and the error body.
+
+``ApiSchema`` adds the error responses an operation can give to every operation, so the schema
+states them once instead of on each view. Views under ``InstitutionAccess`` use it already.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions, serializers
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Declares ``accounts.api_auth.BearerTokenAuthentication`` as an HTTP bearer scheme."""
+
+    target_class = "accounts.api_auth.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "pdm_…",
+            "description": str(
+                _(
+                    "An API token of one institution, sent as `Authorization: Bearer pdm_…`. "
+                    "Create one under tokens/; the secret is shown once."
+                )
+            ),
+        }
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("Stable machine-readable code, e.g. not_found."))
+    message = serializers.CharField(help_text=_("What went wrong, for a person to read."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Messages per input field (nested fields as dotted paths); may be empty."),
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error body of the API (see accounts.api_errors)."""
+
+    error = ErrorDetailSerializer()
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class ApiSchema(AutoSchema):
+    """AutoSchema that documents the error responses every operation can give."""
+
+    def _error_responses(self) -> dict[str, str]:
+        codes: dict[str, str] = {}
+        view_permissions = [type(permission) for permission in self.view.get_permissions()]
+        if permissions.AllowAny not in view_permissions:
+            codes["401"] = _(
+                "Not signed in, or the token is malformed, unknown, expired or revoked."
+            )
+        if getattr(self.view, "permission_map", None) is not None:
+            codes["403"] = _("Your role or the token's scopes do not allow this.")
+            codes["404"] = _(
+                "No such institution or object, or you are not an active member of it."
+            )
+        if self.method in _UNSAFE_METHODS:
+            codes["400"] = _("Malformed JSON, unknown fields or invalid values.")
+            codes["415"] = _("Unsupported content type.")
+        elif self.method == "GET" and self._is_list_view():
+            codes["400"] = _("Invalid filter value or cursor.")
+        if self.view.get_throttles():
+            codes["429"] = _("Too many requests; retry after the time in Retry-After.")
+        return codes
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, description in self._error_responses().items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    error_response(str(description)), code, direction=direction
+                )
+        return responses

@@ -1,0 +1,506 @@
+"""Web pages of accounts: signing in, the dashboard, invitations, profiles, members, tokens.
+
+Views stay thin: they parse the request with a form, call a service of ``accounts.services``
+and render. Domain errors become form errors or messages with the error's 4xx status.
+Inside an institution the request already runs in ``tenant_context`` (TenantMiddleware), and
+``request.membership`` is the signed-in member on members-only pages.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import queries, services
+from accounts.errors import DomainError, InvitationInvalid
+from accounts.forms import (
+    AccountSettingsForm,
+    InstitutionSettingsForm,
+    InviteForm,
+    JoinForm,
+    LanguageForm,
+    ProfileForm,
+    RegisterAndJoinForm,
+    RoleForm,
+    SignInForm,
+    TokenForm,
+    add_domain_error,
+)
+from accounts.models import ApiToken, Institution, Invitation, Membership, Role, User
+from accounts.permissions import Permission, has_permission
+
+# The status of a page that shows a form again because its input was not accepted.
+INVALID_INPUT = 400
+
+
+def _require(request: HttpRequest, permission: Permission) -> None:
+    """Refuse (403) a member whose role lacks the permission."""
+    if not has_permission(request.membership, permission):
+        raise PermissionDenied(_("Your role does not allow this page."))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+class InvalidFormStatusMixin:
+    """Django's form views answer 200 to rejected input; ours answer 400."""
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = INVALID_INPUT
+        return response
+
+
+# Signing in, signing out, passwords -----------------------------------------------------------
+
+
+class SignInView(InvalidFormStatusMixin, auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/sign_in.html"
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    """Signs out on POST only (a link could be followed by a prefetcher)."""
+
+
+class PasswordChangeView(
+    InvalidFormStatusMixin, SuccessMessageMixin, auth_views.PasswordChangeView
+):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:settings")
+    success_message = gettext_lazy("Your password has been changed.")
+
+
+class PasswordResetView(InvalidFormStatusMixin, auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-sent")
+
+    @property
+    def extra_email_context(self) -> dict:
+        # Links in e-mail use the canonical address, not whatever Host header arrived.
+        return {"base_url": settings.PODIUM_BASE_URL}
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(InvalidFormStatusMixin, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+# The signed-in person ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: every institution the person belongs to, with what they may do there."""
+    memberships = queries.memberships_of(request.user)
+    return render(request, "accounts/home.html", {"memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = AccountSettingsForm(
+        request.POST or None, initial={"name": user.name, "language": user.language}
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_account(user, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                # The next page is already in the newly chosen language.
+                messages.success(request, _("Your settings have been saved."))
+                return redirect("accounts:settings")
+        else:
+            status = INVALID_INPUT
+    return render(request, "accounts/account_settings.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switch in the navigation: saves the choice on the account."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose English or German."))
+        return redirect(_safe_next(request, reverse("accounts:home")))
+    services.update_account(request.user, language=form.cleaned_data["language"])
+    return redirect(_safe_next(request, reverse("accounts:home")))
+
+
+# Invitations -------------------------------------------------------------------------------
+
+
+def _invitation_gone(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/invitation_invalid.html",
+        {"institution": request.institution},
+        status=InvitationInvalid.status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, institution_slug: str, secret: str) -> HttpResponse:
+    """Join an institution through the link of an invitation e-mail.
+
+    Signed in as the invited address: choose a profile and join. Not signed in and no account
+    for the address yet: create one at the same time. An account exists: sign in first.
+    """
+    institution = request.institution
+    try:
+        invitation = services.find_invitation(institution, secret)
+    except InvitationInvalid:
+        return _invitation_gone(request)
+    context = {"institution": institution, "invitation": invitation}
+    user = request.user
+
+    if user.is_authenticated and user.email.lower() != invitation.email.lower():
+        return render(request, "accounts/invitation_wrong_user.html", context, status=403)
+    if not user.is_authenticated and User.objects.filter(email__iexact=invitation.email).exists():
+        return render(request, "accounts/invitation_sign_in.html", context)
+
+    data = request.POST if request.method == "POST" else None
+    if user.is_authenticated:
+        form = JoinForm(data, initial={"display_name": user.name})
+    else:
+        form = RegisterAndJoinForm(data, email=invitation.email)
+    context["form"] = form
+    if request.method != "POST":
+        return render(request, "accounts/invitation.html", context)
+    if not form.is_valid():
+        return render(request, "accounts/invitation.html", context, status=INVALID_INPUT)
+
+    profile = {name: form.cleaned_data[name] for name in ("handle", "display_name", "job_title")}
+    try:
+        # One unit: an account is only created together with its membership.
+        with transaction.atomic():
+            if not user.is_authenticated:
+                user = services.register_user(
+                    email=invitation.email,
+                    password=form.cleaned_data["password1"],
+                    name=form.cleaned_data["name"],
+                )
+            services.accept_invitation(institution, secret, user=user, **profile)
+    except InvitationInvalid:
+        return _invitation_gone(request)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return render(request, "accounts/invitation.html", context, status=error.status)
+
+    if not request.user.is_authenticated:
+        login(request, user, backend="accounts.auth.EmailBackend")
+    messages.success(
+        request,
+        _(
+            "Welcome to %(institution)s. This is your public profile: add a photo and a few "
+            "words about your work."
+        )
+        % {"institution": institution.name},
+    )
+    return redirect("accounts:profile", institution_slug=institution.slug)
+
+
+accept_invitation.tenant_access = "open"
+
+
+# The member's own profile ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Edit one's own public profile in this institution."""
+    _require(request, Permission.EDIT_OWN_PROFILE)
+    membership = request.membership
+    form = ProfileForm(
+        request.POST or None, request.FILES or None, initial=ProfileForm.initial_for(membership)
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                # A fresh row: a rejected change must not linger on the one the page shows.
+                services.update_profile(
+                    Membership.objects.get(id=membership.id), **form.profile_changes()
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                return redirect("accounts:profile", institution_slug=institution_slug)
+        else:
+            status = INVALID_INPUT
+    return render(
+        request, "accounts/profile.html", {"form": form, "membership": membership}, status=status
+    )
+
+
+profile.tenant_access = "member"
+
+
+# Administration of the institution ---------------------------------------------------------
+
+
+def _render_members(
+    request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200
+) -> HttpResponse:
+    people = list(Membership.objects.select_related("user").order_by("display_name", "id"))
+    invitations = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("invited_by")
+    context = {
+        "active_members": [m for m in people if m.is_active],
+        "former_members": [m for m in people if m.is_former],
+        "invitations": invitations,
+        "invite_form": invite_form or InviteForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "accounts/members.html", context, status=status)
+
+
+def _member_or_404(membership_id: int) -> Membership:
+    # Objects.filter is scoped to the institution in the URL: another's member is "missing".
+    membership = Membership.objects.select_related("user").filter(id=membership_id).first()
+    if membership is None:
+        raise Http404(_("There is no such member."))
+    return membership
+
+
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Members, former staff and pending invitations; POST invites someone."""
+    _require(request, Permission.MANAGE_MEMBERS)
+    if request.method == "GET":
+        return _render_members(request)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _render_members(request, invite_form=form, status=INVALID_INPUT)
+    try:
+        invitation, _secret = services.invite_member(
+            request.institution,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=request.membership,
+        )
+    except DomainError as error:
+        add_domain_error(form, error)
+        return _render_members(request, invite_form=form, status=error.status)
+    messages.success(
+        request,
+        _("An invitation has been sent to %(email)s. It is valid for 14 days.")
+        % {"email": invitation.email},
+    )
+    return redirect("accounts:members", institution_slug=institution_slug)
+
+
+members.tenant_access = "member"
+
+
+@require_POST
+def change_role(request: HttpRequest, institution_slug: str, membership_id: int) -> HttpResponse:
+    _require(request, Permission.MANAGE_MEMBERS)
+    membership = _member_or_404(membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the roles in the list."))
+        return _render_members(request, status=INVALID_INPUT)
+    try:
+        membership = services.change_role(membership, form.cleaned_data["role"])
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _render_members(request, status=error.status)
+    messages.success(
+        request,
+        _("%(name)s is now %(role)s.")
+        % {"name": membership.display_name, "role": membership.get_role_display()},
+    )
+    gave_up_own_admin_role = membership.id == request.membership.id and not has_permission(
+        membership, Permission.MANAGE_MEMBERS
+    )
+    if gave_up_own_admin_role:
+        return redirect("accounts:home")
+    return redirect("accounts:members", institution_slug=institution_slug)
+
+
+change_role.tenant_access = "member"
+
+
+@require_http_methods(["GET", "POST"])
+def retire_member(request: HttpRequest, institution_slug: str, membership_id: int) -> HttpResponse:
+    """Ask for confirmation (GET), then turn the member into former staff (POST)."""
+    _require(request, Permission.MANAGE_MEMBERS)
+    membership = _member_or_404(membership_id)
+    if request.method == "GET":
+        if not membership.is_active:
+            raise Http404(_("This member is already former staff."))
+        return render(request, "accounts/retire_member.html", {"member": membership})
+    try:
+        services.retire_member(membership)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _render_members(request, status=error.status)
+    messages.success(
+        request,
+        _("%(name)s is now listed as former staff. Their profile stays as a public record.")
+        % {"name": membership.display_name},
+    )
+    if membership.id == request.membership.id:
+        return redirect("accounts:home")
+    return redirect("accounts:members", institution_slug=institution_slug)
+
+
+retire_member.tenant_access = "member"
+
+
+@require_POST
+def revoke_invitation(
+    request: HttpRequest, institution_slug: str, invitation_id: int
+) -> HttpResponse:
+    _require(request, Permission.MANAGE_MEMBERS)
+    invitation = Invitation.objects.filter(id=invitation_id).first()
+    if invitation is None:
+        raise Http404(_("There is no such invitation."))
+    try:
+        services.revoke_invitation(invitation)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _render_members(request, status=error.status)
+    messages.success(
+        request,
+        _("The invitation to %(email)s has been withdrawn.") % {"email": invitation.email},
+    )
+    return redirect("accounts:members", institution_slug=institution_slug)
+
+
+revoke_invitation.tenant_access = "member"
+
+
+@require_http_methods(["GET", "POST"])
+def institution_settings(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Name, contact, branding and policies of the institution."""
+    _require(request, Permission.EDIT_INSTITUTION)
+    institution = request.institution
+    form = InstitutionSettingsForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=InstitutionSettingsForm.initial_for(institution),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                # A fresh row: a rejected change must not linger on the one the page shows.
+                fresh = Institution.objects.get(id=institution.id)
+                services.update_institution(fresh, **form.institution_changes())
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("The settings have been saved."))
+                return redirect("accounts:institution-settings", institution_slug=institution_slug)
+        else:
+            status = INVALID_INPUT
+    return render(
+        request,
+        "accounts/institution_settings.html",
+        {"form": form, "institution": institution},
+        status=status,
+    )
+
+
+institution_settings.tenant_access = "member"
+
+
+# API tokens --------------------------------------------------------------------------------
+
+
+@never_cache  # the page that shows a new secret must not be kept by any cache
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """The member's own API tokens; POST creates one and shows its secret this once."""
+    _require(request, Permission.MANAGE_OWN_TOKENS)
+    membership = request.membership
+    zone = request.institution.zone
+    form = TokenForm(request.POST or None, membership=membership, zone=zone)
+    new_token = secret = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                new_token, secret = services.create_token(
+                    membership,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.expires_at(),
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                form = TokenForm(membership=membership, zone=zone)
+        else:
+            status = INVALID_INPUT
+    context = {
+        "form": form,
+        "tokens": ApiToken.objects.filter(membership=membership),
+        "new_token": new_token,
+        "secret": secret,
+        "now": timezone.now(),
+    }
+    return render(request, "accounts/tokens.html", context, status=status)
+
+
+tokens.tenant_access = "member"
+
+
+@require_POST
+def revoke_token(request: HttpRequest, institution_slug: str, token_id: int) -> HttpResponse:
+    _require(request, Permission.MANAGE_OWN_TOKENS)
+    token = ApiToken.objects.filter(id=token_id, membership=request.membership).first()
+    if token is None:
+        raise Http404(_("There is no such token."))
+    services.revoke_token(token)
+    messages.success(request, _("The token “%(name)s” has been revoked.") % {"name": token.name})
+    return redirect("accounts:tokens", institution_slug=institution_slug)
+
+
+revoke_token.tenant_access = "member"

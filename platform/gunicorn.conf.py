@@ -1,0 +1,48 @@
+"""Gunicorn settings for the `web` process (loaded by path: `gunicorn -c platform/gunicorn.conf.py`).
+
+Every value can be changed through the environment; the defaults suit one container behind the
+compose proxy. Nothing here is importable as a module: `platform/` must never become a package.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+wsgi_app = "podium.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104 (inside the container network)
+
+# Sync workers: the proxy buffers requests and responses, so a slow reader never holds a worker.
+# GUNICORN_THREADS > 1 switches to threaded workers.
+workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+threads = _int("GUNICORN_THREADS", 1)
+
+# Import Django once in the master, then fork: faster start, shared memory pages.
+preload_app = True
+
+timeout = _int("GUNICORN_TIMEOUT", 60)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# The heartbeat file lives in memory: a container's overlay file system can stall it.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
+# Only the proxy reaches this port (compose publishes the proxy alone), so the proxy's
+# X-Forwarded-Proto is trusted from any address of the internal network.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+# Anonymous readers are not tracked: no access log unless asked for, and then without addresses,
+# user agents or referrers.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in {"1", "true", "on"} else None
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+capture_output = True
+proc_name = "podium-web"

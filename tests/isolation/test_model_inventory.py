@@ -1,0 +1,79 @@
+"""Every model is tenant-owned (column, fail-closed manager, row-level security policy) or
+listed here as global with the reason."""
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+from accounts.tenancy import TenantManager, TenantModel
+
+GLOBAL_MODELS = {
+    "accounts.institution": "the tenant registry itself, resolved from the URL first",
+    "accounts.user": "one person can be a member of several institutions",
+    "auth.permission": "Django's permission catalogue (code, not data)",
+    "auth.group": "operator groups of the installation, not of an institution",
+    "contenttypes.contenttype": "Django's model catalogue (code, not data)",
+    "sessions.session": "sign-in sessions of users, who are global",
+    "admin.logentry": "operators' actions in /ops/, which work across institutions",
+}
+# Unique columns that do not start with the institution, and why.
+GLOBAL_UNIQUE_COLUMNS = {
+    "accounts.apitoken.digest": "a bearer token is looked up by its secret before the "
+    "institution is known; a digest of a random secret cannot collide by accident",
+}
+
+
+def tenant_models():
+    return [m for m in apps.get_models() if m._meta.label_lower not in GLOBAL_MODELS]
+
+
+def test_every_model_is_tenant_owned_or_listed_as_global():
+    unlisted = [m._meta.label_lower for m in tenant_models() if not issubclass(m, TenantModel)]
+    assert unlisted == [], "Make these TenantModels or list them in GLOBAL_MODELS with a reason"
+
+
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label_lower)
+def test_tenant_model_has_institution_column_and_fail_closed_manager(model):
+    field = model._meta.get_field("institution")
+    assert field.many_to_one and not field.null
+    assert isinstance(model.objects, TenantManager)
+    assert model._default_manager.name == "unscoped", "Django internals use the named opt-out"
+
+
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label_lower)
+def test_tenant_model_unique_constraints_and_indexes_start_with_institution(model):
+    for constraint in model._meta.constraints:
+        fields = getattr(constraint, "fields", ())
+        assert fields and fields[0] == "institution", constraint.name
+    for index in model._meta.indexes:
+        assert index.fields[0] == "institution", index.name
+    for field in model._meta.local_fields:
+        if field.unique and not field.primary_key:
+            label = f"{model._meta.label_lower}.{field.name}"
+            assert label in GLOBAL_UNIQUE_COLUMNS, f"{label} is unique across institutions"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label_lower)
+def test_tenant_table_has_forced_row_level_security_policy(model, db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s",
+            [model._meta.db_table],
+        )
+        assert cursor.fetchone() == (True, True)
+        cursor.execute(
+            "SELECT qual, with_check FROM pg_policies WHERE tablename = %s "
+            "AND policyname = 'tenant_isolation'",
+            [model._meta.db_table],
+        )
+        qual, with_check = cursor.fetchone()
+    assert "podium_current_institution()" in qual
+    assert "podium_current_institution()" in with_check
+
+
+@pytest.mark.postgres_only
+def test_global_tables_have_no_institution_column(db):
+    for label in GLOBAL_MODELS:
+        model = apps.get_model(label)
+        assert "institution" not in {f.name for f in model._meta.fields}, label
