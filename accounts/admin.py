@@ -14,6 +14,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -24,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import queries, services
 from accounts.errors import DomainError
-from accounts.forms import add_domain_error, timezone_choices
+from accounts.forms import add_domain_error, https_by_default, timezone_choices
 from accounts.models import Institution, Invitation, Membership, Role, User
 from accounts.tenancy import tenant_context
 
@@ -49,6 +50,7 @@ class InstitutionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Institution
+        formfield_callback = https_by_default
         # No logo: institution admins upload it on their settings page, which re-encodes it.
         fields = [
             "slug", "name", "kind", "locale", "timezone", "description", "contact_email",
@@ -60,6 +62,17 @@ class InstitutionAdminForm(forms.ModelForm):
 class InviteByOperatorForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("E-mail address"))
     role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices, initial=Role.ADMIN)
+
+
+class NamedInlineFormSet(BaseInlineFormSet):
+    """Tenant models point to their institution with related_name="+", which leaves Django
+    without a form prefix; the inline names it instead."""
+
+    prefix_name = "rows"
+
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return cls.prefix_name
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -81,6 +94,7 @@ class MembershipInline(ReadOnlyInline):
     """Members, read through the unscoped manager inside the institution's tenant context."""
 
     model = Membership
+    formset = type("MemberFormSet", (NamedInlineFormSet,), {"prefix_name": "members"})
     fields = ("display_name", "handle", "user", "role", "status", "joined_at", "left_at")
     readonly_fields = fields
     verbose_name_plural = gettext_lazy("members (read-only; institution admins manage them)")
@@ -88,6 +102,7 @@ class MembershipInline(ReadOnlyInline):
 
 class InvitationInline(ReadOnlyInline):
     model = Invitation
+    formset = type("InvitationFormSet", (NamedInlineFormSet,), {"prefix_name": "invitations"})
     fields = ("email", "role", "created_at", "expires_at", "accepted_at", "revoked_at")
     readonly_fields = fields
     verbose_name_plural = gettext_lazy("invitations (read-only)")

@@ -8,6 +8,7 @@ in its own institution); anyone else gets the same 404 as for an unknown institu
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.views import APIView
 
@@ -51,7 +52,8 @@ class IsInstitutionMember(permissions.BasePermission):
             raise exceptions.MethodNotAllowed(request.method)
         if not actor.can(required):
             raise exceptions.PermissionDenied(
-                f"Your role or token does not allow this (needs: {required.value})."
+                _("Your role or token does not allow this (needs: %(permission)s).")
+                % {"permission": required.value}
             )
         return True
 

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import DomainError
@@ -18,13 +19,26 @@ def _body(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def _flatten(detail) -> dict[str, list[str]]:
-    if isinstance(detail, dict):
-        return {
-            key: [str(item) for item in (value if isinstance(value, list) else [value])]
-            for key, value in detail.items()
-        }
-    items = detail if isinstance(detail, list) else [detail]
-    return {"non_field_errors": [str(item) for item in items]}
+    """Messages per field; nested fields and list items by dotted path (links.1.url)."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                # A nested serializer's own errors belong to the field that holds it.
+                is_own = key == api_settings.NON_FIELD_ERRORS_KEY and path
+                walk(item, path if is_own else f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+            for index, item in enumerate(value):
+                walk(item, f"{path}.{index}" if path else str(index))
+        else:
+            items = value if isinstance(value, list) else [value]
+            if items:
+                key = path or api_settings.NON_FIELD_ERRORS_KEY
+                fields.setdefault(key, []).extend(str(item) for item in items)
+
+    walk(detail, "")
+    return fields
 
 
 def exception_handler(exc, context) -> Response | None:

@@ -6,7 +6,8 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordMixin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.forms import SetPasswordMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms.models import fields_for_model
@@ -36,10 +37,22 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
+class PlainLabels:
+    """Labels without Django's trailing colon (they sit above their inputs, or beside boxes)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class Form(PlainLabels, forms.Form):
+    pass
+
+
 # Signing in and the account ------------------------------------------------------------------
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(PlainLabels, auth_forms.AuthenticationForm):
     """Django's sign-in form, asking for an e-mail address (accounts.auth.EmailBackend)."""
 
     username = forms.EmailField(
@@ -49,7 +62,7 @@ class SignInForm(AuthenticationForm):
     )
 
     error_messages = {
-        **AuthenticationForm.error_messages,
+        **auth_forms.AuthenticationForm.error_messages,
         "invalid_login": _(
             "This e-mail address and password do not match an account. "
             "Check both; the password is case-sensitive."
@@ -57,10 +70,22 @@ class SignInForm(AuthenticationForm):
     }
 
 
+class PasswordChangeForm(PlainLabels, auth_forms.PasswordChangeForm):
+    pass
+
+
+class PasswordResetForm(PlainLabels, auth_forms.PasswordResetForm):
+    pass
+
+
+class SetPasswordForm(PlainLabels, auth_forms.SetPasswordForm):
+    pass
+
+
 LANGUAGE_CHOICES = [("", _("Follow my browser")), *Language.choices]
 
 
-class AccountSettingsForm(forms.Form):
+class AccountSettingsForm(Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=150,
@@ -75,7 +100,7 @@ class AccountSettingsForm(forms.Form):
     )
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(Form):
     """The quick language switch in the navigation."""
 
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
@@ -84,8 +109,15 @@ class LanguageForm(forms.Form):
 # Invitations -------------------------------------------------------------------------------
 
 
+class HandleField(forms.CharField):
+    """A profile handle; typed in any case, stored in lower case."""
+
+    def to_python(self, value):
+        return super().to_python(value).lower()
+
+
 def _handle_field() -> forms.CharField:
-    return forms.CharField(
+    return HandleField(
         label=_("Handle"),
         max_length=30,
         help_text=_(
@@ -99,7 +131,7 @@ def _handle_field() -> forms.CharField:
     )
 
 
-class JoinForm(forms.Form):
+class JoinForm(Form):
     """The public profile a person starts with when accepting an invitation."""
 
     handle = _handle_field()
@@ -114,9 +146,6 @@ class JoinForm(forms.Form):
         required=False,
         help_text=_("For example “Maths teacher” or “Press officer”."),
     )
-
-    def clean_handle(self) -> str:
-        return self.cleaned_data["handle"].strip().lower()
 
 
 class RegisterAndJoinForm(SetPasswordMixin, JoinForm):
@@ -153,7 +182,7 @@ class RegisterAndJoinForm(SetPasswordMixin, JoinForm):
 # Profiles ----------------------------------------------------------------------------------
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(Form):
     """A member's public profile, with up to five rel=me links."""
 
     handle = _handle_field()
@@ -219,9 +248,6 @@ class ProfileForm(forms.Form):
             initial[f"link_url_{index}"] = link.get("url", "")
         return initial
 
-    def clean_handle(self) -> str:
-        return self.cleaned_data["handle"].strip().lower()
-
     def clean_avatar(self):
         upload = self.cleaned_data.get("avatar")
         if not upload:
@@ -262,14 +288,14 @@ class ProfileForm(forms.Form):
 # Institution administration -----------------------------------------------------------------
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     email = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AUTHOR)
 
 
-class RoleForm(forms.Form):
+class RoleForm(Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
@@ -285,7 +311,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-class InstitutionSettingsForm(forms.Form):
+class InstitutionSettingsForm(Form):
     """The settings an institution's administrators may change (services.update_institution)."""
 
     FIELDS = (
@@ -366,7 +392,7 @@ TOKEN_DEFAULT_DAYS = 90
 TOKEN_MAX_DAYS = 365
 
 
-class TokenForm(forms.Form):
+class TokenForm(Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,

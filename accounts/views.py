@@ -34,9 +34,12 @@ from accounts.forms import (
     InviteForm,
     JoinForm,
     LanguageForm,
+    PasswordChangeForm,
+    PasswordResetForm,
     ProfileForm,
     RegisterAndJoinForm,
     RoleForm,
+    SetPasswordForm,
     SignInForm,
     TokenForm,
     add_domain_error,
@@ -88,12 +91,14 @@ class SignOutView(auth_views.LogoutView):
 class PasswordChangeView(
     InvalidFormStatusMixin, SuccessMessageMixin, auth_views.PasswordChangeView
 ):
+    form_class = PasswordChangeForm
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:settings")
     success_message = gettext_lazy("Your password has been changed.")
 
 
 class PasswordResetView(InvalidFormStatusMixin, auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
@@ -110,6 +115,7 @@ class PasswordResetSentView(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirmView(InvalidFormStatusMixin, auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "platform" / "nginx" / "templates" / "default.conf.template"
 NGINX = "/usr/sbin/nginx"
-_PLACEHOLDER_RE = re.compile(r"\$\{(PROXY_[A-Z0-9_]+)\}")
+PLACEHOLDER_RE = re.compile(r"\$\{(PROXY_[A-Z0-9_]+)\}")
 
 
 class TemplateError(ValueError):
@@ -29,10 +29,12 @@ def render_template(text: str, values: dict[str, str]) -> str:
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name not in values:
-            raise TemplateError(f"the proxy template needs {name}, which the benchmark does not set")
+            raise TemplateError(
+                f"the proxy template needs {name}, which the benchmark does not set"
+            )
         return values[name]
 
-    return _PLACEHOLDER_RE.sub(value, text)
+    return PLACEHOLDER_RE.sub(value, text)
 
 
 def main_config(include: Path, directory: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from statistics import median
 
 from bench.wrk import WrkResult
 
@@ -21,9 +22,11 @@ class Measurement:
     url: str
     result: WrkResult | None
     is_reference: bool = False
+    round: int = 1
     # What was checked before measuring (status, type, cache hit or miss) and any warning.
     checks: list[str] = field(default_factory=list)
     problem: str = ""
+    raw: str = ""  # wrk's report as printed
 
 
 @dataclass(frozen=True)
@@ -39,52 +42,73 @@ class Row:
     goal: float | None
     verdict: str  # PASS, FAIL, REF (a reference), or ERROR (could not be measured)
     note: str = ""
+    rounds: int = 1
 
 
-def reference_rps(measurements: list[Measurement], phase: str) -> float | None:
-    """Mean requests per second of the phase's reference runs (measured before and after)."""
+def reference_rps(measurements: list[Measurement], phase: str, round_: int) -> float | None:
+    """Mean requests per second of a round's reference runs (measured before and after it)."""
     figures = [
         m.result.requests_per_second
         for m in measurements
-        if m.phase == phase and m.is_reference and m.result is not None and not m.problem
+        if m.phase == phase
+        and m.round == round_
+        and m.is_reference
+        and m.result is not None
+        and not m.problem
     ]
     return sum(figures) / len(figures) if figures else None
 
 
+def _median(values: list[float]) -> float | None:
+    return median(values) if values else None
+
+
 def evaluate(measurements: list[Measurement]) -> list[Row]:
-    """One row per measurement: its ratio to the phase's reference and PASS or FAIL."""
-    rows = []
+    """One row per phase and target: the median over rounds of its ratio to the round's
+    reference, and PASS or FAIL against the phase's goal."""
+    groups: dict[tuple[str, str, bool], list[Measurement]] = {}
     for m in measurements:
-        reference_name, goal = GOALS[m.phase]
-        reference = reference_rps(measurements, m.phase)
-        result = m.result
-        rps = result.requests_per_second if result else None
-        ratio = rps / reference if rps is not None and reference else None
-        notes = [m.problem] if m.problem else []
-        if result and result.errors:
+        groups.setdefault((m.phase, m.target, m.is_reference), []).append(m)
+    rows = []
+    for (phase, target, is_reference), runs in groups.items():
+        reference_name, goal = GOALS[phase]
+        measured = [m for m in runs if m.result is not None and not m.problem]
+        references = {m.round: reference_rps(measurements, phase, m.round) for m in runs}
+        ratios = [
+            m.result.requests_per_second / references[m.round]
+            for m in measured
+            if references[m.round]
+        ]
+        notes = sorted({m.problem for m in runs if m.problem})
+        non_2xx = sum(m.result.non_2xx_3xx for m in measured)
+        socket_errors = sum(m.result.socket_errors for m in measured)
+        if non_2xx or socket_errors:
+            notes.append(f"{non_2xx} non-2xx/3xx, {socket_errors} socket errors")
+        ratio = _median(ratios)
+        if is_reference:
+            # The spread of the reference is the noise of the run.
+            ratio, verdict = None, "REF"
             notes.append(
-                f"{result.non_2xx_3xx} non-2xx/3xx, {result.socket_errors} socket errors"
+                "runs: " + " / ".join(f"{m.result.requests_per_second:,.0f}" for m in measured)
             )
-        if m.is_reference:
-            verdict, row_goal = "REF", None
-        elif result is None or ratio is None or m.problem:
-            verdict, row_goal = "ERROR", goal
+        elif ratio is None or len(measured) < len(runs):
+            verdict = "ERROR"
         else:
-            passed = ratio >= goal and not result.non_2xx_3xx
-            verdict, row_goal = ("PASS" if passed else "FAIL"), goal
+            verdict = "PASS" if ratio >= goal and not non_2xx else "FAIL"
         rows.append(
             Row(
-                phase=m.phase,
-                target=m.target,
-                rps=rps,
-                p50_ms=result.p50_ms if result else None,
-                p99_ms=result.p99_ms if result else None,
+                phase=phase,
+                target=target,
+                rps=_median([m.result.requests_per_second for m in measured]),
+                p50_ms=_median([m.result.p50_ms for m in measured]),
+                p99_ms=_median([m.result.p99_ms for m in measured]),
                 reference=reference_name,
-                reference_rps=reference,
+                reference_rps=_median([r for r in references.values() if r]),
                 ratio=ratio,
-                goal=row_goal,
+                goal=None if is_reference else goal,
                 verdict=verdict,
                 note="; ".join(notes),
+                rounds=len(runs),
             )
         )
     return rows
@@ -96,8 +120,18 @@ def _number(value: float | None, pattern: str) -> str:
 
 def format_table(rows: list[Row]) -> str:
     """A plain-text table: target, rps, p50, p99, reference, ratio, goal, verdict."""
-    header = ("phase", "target", "req/s", "p50 ms", "p99 ms", "reference", "ref req/s", "ratio",
-              "goal", "result")  # fmt: skip
+    header = (
+        "phase",
+        "target",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "reference",
+        "ref req/s",
+        "ratio",
+        "goal",
+        "result",
+    )
     lines = [header]
     for row in rows:
         lines.append(
@@ -116,8 +150,10 @@ def format_table(rows: list[Row]) -> str:
         )
     widths = [max(len(line[i]) for line in lines[:] if i < len(line)) for i in range(len(header))]
     widths[-1] = 0
-    rendered = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-                for line in lines]  # fmt: skip
+    rendered = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in lines
+    ]
     rendered.insert(1, "-" * max(len(line) for line in rendered))
     return "\n".join(line.rstrip() for line in rendered)
 
@@ -138,9 +174,11 @@ def as_json(rows: list[Row], measurements: list[Measurement], context: dict) -> 
                 "target": m.target,
                 "url": m.url,
                 "is_reference": m.is_reference,
+                "round": m.round,
                 "checks": m.checks,
                 "problem": m.problem,
                 "wrk": asdict(m.result) if m.result else None,
+                "wrk_report": m.raw,
             }
             for m in measurements
         ],

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
+from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
@@ -163,9 +165,17 @@ def _publication_times(count: int, years: float, now: datetime, rng: random.Rand
     return [now - timedelta(seconds=offset + 3600) for offset in offsets]
 
 
-def _revision(institution, post, number, content, entities, author, reviewer, when) -> Revision:
+def _revision(
+    post: Post,
+    number: int,
+    content: PostContent,
+    entities: Entities,
+    reviewer: Membership,
+    when: datetime,
+) -> Revision:
+    """A revision written by the post's author, approved by ``reviewer``, public at ``when``."""
     return Revision(
-        institution=institution,
+        institution_id=post.institution_id,
         post=post,
         number=number,
         body=content.body,
@@ -173,7 +183,7 @@ def _revision(institution, post, number, content, entities, author, reviewer, wh
         language=content.language,
         body_html=render_body(content.body, content.body_format, entities),
         content_hash=content_hash(content, {}),
-        created_by=author,
+        created_by=post.author,
         created_at=when - timedelta(hours=1),
         submitted_at=when - timedelta(minutes=50),
         approved_at=when - timedelta(minutes=5),
@@ -191,6 +201,7 @@ def _reviewer_for(post: Post, reviewers: list[Membership]) -> Membership:
     raise ValueError("seeding needs at least two reviewers or a reviewer who does not write")
 
 
+@transaction.atomic
 def seed_institution(
     *,
     slug: str = DEFAULT_SLUG,
@@ -200,7 +211,9 @@ def seed_institution(
     years: float = 3.0,
     seed: int = 1,
     batch_size: int = 2000,
-    progress=None,
+    corrected_every: int = CORRECTED_EVERY,
+    retracted_every: int = RETRACTED_EVERY,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SeedResult:
     """Create an institution with ``staff`` members and ``posts`` published posts."""
     started = time.monotonic()
@@ -240,8 +253,8 @@ def seed_institution(
             rows = []
             for offset, (when, author) in enumerate(zip(batch_times, authors, strict=True)):
                 number = start + offset
-                retracted = number % RETRACTED_EVERY == RETRACTED_EVERY // 2
-                corrected = number % CORRECTED_EVERY == CORRECTED_EVERY - 1
+                retracted = number % retracted_every == retracted_every // 2
+                corrected = number % corrected_every == corrected_every - 1
                 post = Post(
                     institution=institution,
                     author=author,
@@ -263,20 +276,13 @@ def seed_institution(
                 reviewer = _reviewer_for(post, reviewers)
                 body, body_format, language = _body(rng, handles)
                 content = PostContent(body, language, body_format)
-                revisions.append(
-                    _revision(
-                        institution, post, 1, content, entities, post.author, reviewer,
-                        post.published_at,
-                    )  # fmt: skip
-                )
+                revisions.append(_revision(post, 1, content, entities, reviewer, post.published_at))
                 if post.corrected_at is not None:
-                    corrected = PostContent(body + "\n\nCorrection: the date is now fixed.",
-                                            language, body_format)  # fmt: skip
+                    correction = PostContent(
+                        body + "\n\nCorrection: the date is now fixed.", language, body_format
+                    )
                     revisions.append(
-                        _revision(
-                            institution, post, 2, corrected, entities, post.author, reviewer,
-                            post.corrected_at,
-                        )  # fmt: skip
+                        _revision(post, 2, correction, entities, reviewer, post.corrected_at)
                     )
             Revision.objects.bulk_create(revisions, batch_size=batch_size)
             if progress:
@@ -313,7 +319,9 @@ def describe(slug: str) -> SeedResult:
         )
 
 
-def seed_or_reuse(*, slug: str, staff: int, posts: int, progress=None) -> SeedResult:
+def seed_or_reuse(
+    *, slug: str, staff: int, posts: int, progress: Callable[[int, int], None] | None = None
+) -> SeedResult:
     """Seed the institution, or reuse it when it already exists at this scale."""
     if Institution.objects.filter(slug=slug).exists():
         existing = describe(slug)

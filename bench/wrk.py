@@ -11,7 +11,9 @@ WRK = "/usr/bin/wrk"
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _RPS_RE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
-_PERCENTILE_RE = re.compile(r"^\s+(50|75|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
+_PERCENTILE_RE = re.compile(
+    r"^\s+(50|75|90|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE
+)
 _TOTAL_RE = re.compile(
     r"^\s+(\d+) requests in ([\d.]+)(us|ms|s|m|h), ([\d.]+)(B|KB|MB|GB|TB) read", re.MULTILINE
 )
@@ -51,7 +53,9 @@ def _milliseconds(value: str, unit: str) -> float:
 def parse_wrk_output(text: str) -> WrkResult:
     """Read the report of ``wrk --latency``; raises WrkOutputError when a figure is missing."""
     rps = _RPS_RE.search(text)
-    percentiles = {m.group(1): _milliseconds(m.group(2), m.group(3)) for m in _PERCENTILE_RE.finditer(text)}
+    percentiles = {
+        m.group(1): _milliseconds(m.group(2), m.group(3)) for m in _PERCENTILE_RE.finditer(text)
+    }
     total = _TOTAL_RE.search(text)
     if rps is None or total is None or not {"50", "99"} <= percentiles.keys():
         raise WrkOutputError(f"not a wrk --latency report:\n{text}")

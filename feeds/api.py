@@ -5,9 +5,9 @@ Handlers are thin: an input serializer checks the shape of the request, one serv
 ``feeds.services`` does the work (and raises domain errors that ``accounts.api_errors`` renders),
 an output serializer says what the client sees.
 
-Who sees what: members who may view all posts (reviewers, administrators, and tokens with the
-read scope) list and read every post of the institution; everyone else only their own, and
-another member's post looks missing (404). Only the author changes a post; reviewers retract.
+Who sees what: reviewers and administrators (through a token: one with the read scope) list
+and read every post of the institution; everyone else only their own, and another member's post
+looks missing (404). Only the author changes a post; reviewers and administrators retract.
 
 Editing (PATCH) merges: fields left out keep the value of the latest revision (``attachments``,
 when sent, replaces the whole list), and ``publish_at`` left out keeps the post's current time.
@@ -379,7 +379,9 @@ class InstantFilter(filters.Filter):
 class PostFilter(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=PostState.choices)
     author = filters.CharFilter(method="filter_author")
-    mine = filters.BooleanFilter(method="filter_mine")
+    mine = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_mine"
+    )
     created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
     created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
     updated_after = InstantFilter(field_name="updated_at", lookup_expr="gte")
@@ -397,8 +399,8 @@ class PostFilter(filters.FilterSet):
             return posts.filter(author_id=int(value))
         return posts.filter(author__handle=value.removeprefix("@").lower())
 
-    def filter_mine(self, posts: QuerySet[Post], name: str, value: bool) -> QuerySet[Post]:
-        return posts.filter(author=self.request.actor.membership) if value else posts
+    def filter_mine(self, posts: QuerySet[Post], name: str, value: str) -> QuerySet[Post]:
+        return posts.filter(author=self.request.actor.membership) if value == "true" else posts
 
 
 _TIME_RANGE_HELP = gettext_lazy(
@@ -479,21 +481,17 @@ class PostViewSet(InstitutionViewSet):
             # The schema generator runs outside any institution and only needs the model.
             return Post.unscoped.none()
         posts = Post.objects.select_related("author", "retracted_by")
-        if self.action in ("retrieve", "create") or self.request.method != "GET":
+        attachments = Attachment.objects.select_related("media").order_by("position")
+        if self.action == "list":
+            # A constant number of queries per page: the latest revisions and their images.
+            posts = posts.select_related("latest_revision", "public_revision").prefetch_related(
+                Prefetch("latest_revision__attachments", queryset=attachments)
+            )
+        else:
             revisions = Revision.objects.order_by("number").prefetch_related(
-                Prefetch(
-                    "attachments",
-                    queryset=Attachment.objects.select_related("media").order_by("position"),
-                )
+                Prefetch("attachments", queryset=attachments)
             )
             posts = posts.prefetch_related(Prefetch("revisions", queryset=revisions))
-        else:
-            posts = posts.select_related("latest_revision", "public_revision").prefetch_related(
-                Prefetch(
-                    "latest_revision__attachments",
-                    queryset=Attachment.objects.select_related("media").order_by("position"),
-                )
-            )
         # Retracting is a reviewer's act on any post; everything else sees what the role shows.
         if self.action == "retract" or self.actor.can(Permission.VIEW_ALL_POSTS):
             return posts
@@ -579,6 +577,10 @@ class PostViewSet(InstitutionViewSet):
     )
     def partial_update(self, request, institution_slug: str, id: int):
         post = self.get_object()
+        if post.author_id != self.actor.membership.id:
+            # The service checks this too; checked first here so that a reviewer hears "not
+            # yours" rather than a complaint about the fields sent.
+            raise services.PostNotEditable()
         changes = _validated(PostInputSerializer, request.data, partial=True)
         if not changes:
             raise DomainError(_("Send at least one field to change."))

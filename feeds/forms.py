@@ -52,6 +52,16 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     form.add_error(field, error.message)
 
 
+class LanguageSelect(forms.Select):
+    """Each language named in itself, marked with its language for screen readers."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value:
+            option["attrs"]["lang"] = value
+        return option
+
+
 class WallClockDateTimeField(forms.Field):
     """A ``datetime-local`` value, kept naive: feeds.scheduling reads it on the institution's
     clock and explains daylight-saving gaps and overlaps instead of guessing."""
@@ -136,15 +146,15 @@ class PostForm(forms.Form):
             "quotes and `code`; no headings, images or HTML."
         ),
     )
-    language = forms.ChoiceField(label=_("Language of the post"), choices=POST_LANGUAGES)
+    language = forms.ChoiceField(
+        label=_("Language of the post"), choices=POST_LANGUAGES, widget=LanguageSelect
+    )
     publish_at = WallClockDateTimeField(label=_("Publish at"), required=False)
     new_image = forms.FileField(
         label=_("Add an image"),
         required=False,
         allow_empty_file=False,
         widget=forms.FileInput(attrs={"accept": ACCEPTED_IMAGE_TYPES}),
-        help_text=_("JPEG, PNG, WebP or GIF, up to %(mb)d MB. Location and camera data are removed.")
-        % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)},
     )
     new_image_alt = forms.CharField(
         label=_("Description of the added image (alt text)"),
@@ -170,6 +180,9 @@ class PostForm(forms.Form):
         self.institution = institution
         self.intent = intent if intent in INTENTS else PREVIEW
         self.fields["language"].initial = institution.locale
+        self.fields["new_image"].help_text = _(
+            "JPEG, PNG, WebP or GIF, up to %(mb)d MB. Location and camera data are removed."
+        ) % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
         self.fields["body"].help_text = _("Up to %(limit)d characters.") % {
             "limit": MAX_BODY_LENGTH
         }
@@ -179,9 +192,10 @@ class PostForm(forms.Form):
                 if institution.review_required
                 else _("Leave empty to publish right away.")
             )
-            self.fields["publish_at"].help_text = _(
-                "Date and time in %(zone)s. %(when_empty)s"
-            ) % {"zone": institution.timezone, "when_empty": when_empty}
+            self.fields["publish_at"].help_text = _("Date and time in %(zone)s. %(when_empty)s") % {
+                "zone": institution.timezone,
+                "when_empty": when_empty,
+            }
         else:
             # A published post keeps its publication date; a correction has no publish time.
             del self.fields["publish_at"]
@@ -321,7 +335,9 @@ class PostForm(forms.Form):
             body=data.get("body") or "",
             language=data.get("language") or self.institution.locale,
             body_format=data.get("body_format") or BodyFormat.TEXT,
-            attachments=tuple(AttachmentInput(row.media_id, row.alt_text) for row in self.kept_rows),
+            attachments=tuple(
+                AttachmentInput(row.media_id, row.alt_text) for row in self.kept_rows
+            ),
         )
 
     def publish_at_value(self) -> datetime | None:

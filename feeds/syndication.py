@@ -51,6 +51,8 @@ FEED_LENGTH = 50
 # The sitemap protocol allows 50,000 addresses per file; above that an index lists the files.
 SITEMAP_LIMIT = 50_000
 _HASHTAG_RE = re.compile(r'<span class="p-category hashtag">#([^<]+)</span>')
+# Site-relative links in sanitised post HTML (mentions link to profiles as "/slug/@handle/").
+_RELATIVE_HREF_RE = re.compile(r'href="/(?!/)')
 
 
 # Addresses -------------------------------------------------------------------------------------
@@ -116,7 +118,7 @@ def post_images(post: Post) -> list[Attachment]:
 
 
 def content_html(post: Post) -> str:
-    """The post's HTML with its images (and their alt texts) for feed readers."""
+    """The post's HTML for feed readers: absolute links, and its images with their alt texts."""
     images = "".join(
         format_html(
             '<p><img src="{}" alt="{}" width="{}" height="{}"></p>',
@@ -127,7 +129,10 @@ def content_html(post: Post) -> str:
         )
         for attachment in post_images(post)
     )
-    return post.public_revision.body_html + images
+    body = _RELATIVE_HREF_RE.sub(
+        f'href="{settings.PODIUM_BASE_URL}/', post.public_revision.body_html
+    )
+    return body + images
 
 
 def last_change(post: Post) -> datetime:
@@ -186,26 +191,27 @@ class JsonFeed(_StableDateMixin, SyndicationFeed):
             "description": feed["description"],
             "language": feed["language"],
             "authors": feed.get("json_authors") or [],
-            "items": [self._item(item) for item in self.items],
+            "icon": feed.get("icon"),
         }
-        if feed.get("icon"):
-            document["icon"] = feed["icon"]
-        outfile.write(json.dumps(_without_empty(document), ensure_ascii=False))
+        document = _without_empty(document) | {"items": [self._item(item) for item in self.items]}
+        outfile.write(json.dumps(document, ensure_ascii=False))
 
     def _item(self, item: dict) -> dict:
-        return {
-            "id": item["unique_id"],
-            "url": item["link"],
-            "content_html": item["description"],
-            "summary": item["summary"],
-            "image": item["image"],
-            "date_published": rfc3339_date(item["pubdate"]),
-            "date_modified": rfc3339_date(item["updateddate"]),
-            "authors": [item["json_author"]],
-            "tags": list(item["categories"]),
-            "language": item["language"],
-            "attachments": item["json_attachments"],
-        }
+        return _without_empty(
+            {
+                "id": item["unique_id"],
+                "url": item["link"],
+                "content_html": item["description"],
+                "summary": item["summary"],
+                "image": item["image"],
+                "date_published": rfc3339_date(item["pubdate"]),
+                "date_modified": rfc3339_date(item["updateddate"]),
+                "authors": [item["json_author"]],
+                "tags": list(item["categories"]),
+                "language": item["language"],
+                "attachments": item["json_attachments"],
+            }
+        )
 
 
 def _without_empty(document: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Gunicorn settings for the `web` process (loaded by path: `gunicorn -c platform/gunicorn.conf.py`).
+"""Gunicorn settings for the `web` process, loaded by path: gunicorn -c platform/gunicorn.conf.py
 
 Every value can be changed through the environment; the defaults suit one container behind the
 compose proxy. Nothing here is importable as a module: `platform/` must never become a package.
@@ -14,11 +14,13 @@ def _int(name: str, default: int) -> int:
 
 
 wsgi_app = "podium.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104 (inside the container network)
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 
 # Sync workers: the proxy buffers requests and responses, so a slow reader never holds a worker.
 # GUNICORN_THREADS > 1 switches to threaded workers.
-workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+workers = _int(
+    "GUNICORN_WORKERS", _int("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8))
+)
 threads = _int("GUNICORN_THREADS", 1)
 
 # Import Django once in the master, then fork: faster start, shared memory pages.
@@ -39,10 +41,15 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # Anonymous readers are not tracked: no access log unless asked for, and then without addresses,
-# user agents or referrers.
-accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in {"1", "true", "on"} else None
-access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# user agents, referrers or paths (paths name what was read, and some carry secrets).
+accesslog = (
+    "-" if os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in {"1", "true", "on"} else None
+)
+access_log_format = "%(t)s %(m)s %(s)s %(B)s %(M)sms"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 capture_output = True
 proc_name = "podium-web"
+# No runtime control socket (gunicornc): compose restarts the container instead, and the image's
+# home directory is read-only.
+control_socket_disable = True

@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "ScopeEnum": "accounts.models.Scope",
         "InstitutionKindEnum": "accounts.models.Institution.Kind",
         "MembershipStatusEnum": "accounts.models.Membership.Status",
+        "PostLanguageEnum": "feeds.models.POST_LANGUAGES",
     },
 }
 

@@ -42,6 +42,7 @@ from feeds.forms import (
 )
 from feeds.images import MAX_UPLOAD_BYTES, ImageInvalid, ImageTooLarge
 from feeds.models import (
+    MAX_ALT_TEXT_LENGTH,
     MAX_ATTACHMENTS,
     MAX_BODY_LENGTH,
     Attachment,
@@ -91,7 +92,9 @@ def _visible_post(request: HttpRequest, post_id: int) -> Post:
             .first()
         )
     else:
-        post = queries.posts_of_author(membership).select_related("author").filter(id=post_id).first()
+        post = (
+            queries.posts_of_author(membership).select_related("author").filter(id=post_id).first()
+        )
     if post is None:
         raise Http404(_("There is no post at this address."))
     post.institution = request.institution
@@ -208,6 +211,7 @@ def _render_composer(
         "body_length": _body_length(body),
         "max_body_length": MAX_BODY_LENGTH,
         "max_attachments": MAX_ATTACHMENTS,
+        "max_alt_length": MAX_ALT_TEXT_LENGTH,
         "action_url": action_url,
         "preview_url": reverse("feeds:preview", args=[institution.slug]),
         "upload_url": reverse("feeds:upload-media", args=[institution.slug]),
@@ -246,6 +250,13 @@ def _handle_composer(request: HttpRequest, post: Post | None) -> HttpResponse:
     )
     form.attach_media(_uploads_of(membership, form.media_ids()))
     if not form.is_valid():
+        if request.FILES.get("new_image") and not (
+            form.has_error("new_image") or form.has_error("new_image_alt")
+        ):
+            form.add_error(
+                "new_image",
+                _("The image was not kept because of the problem shown; choose it again."),
+            )
         return _render_composer(request, form, post, status=_form_status(form))
 
     added_row = None
@@ -289,7 +300,11 @@ def _handle_composer(request: HttpRequest, post: Post | None) -> HttpResponse:
         if saved.published_at is not None:
             messages.success(
                 request,
-                _("Correction saved as a draft. The published text stays until it is approved."),
+                _("Correction saved as a draft. The published text stays until it is approved.")
+                if institution.review_required
+                else _(
+                    "Correction saved as a draft. The published text stays until you publish it."
+                ),
             )
         else:
             messages.success(request, _("Draft saved."))
@@ -331,12 +346,13 @@ def edit(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
     """Continue a draft, or change a post in review, scheduled or published (a correction)."""
     _require_writer(request)
     post = _own_post(request, post_id)
+    if request.method == "POST":
+        # A post that can no longer be edited is refused by the service, with the text kept.
+        return _handle_composer(request, post)
     if not lifecycle.can(post, "edit"):
         return _render_history(
             request, post, status=409, error=_("This post can no longer be edited.")
         )
-    if request.method == "POST":
-        return _handle_composer(request, post)
     return _render_composer(request, form_for_post(post, post.latest_revision), post)
 
 
@@ -498,7 +514,9 @@ _DONE = {
 
 
 @require_POST
-def post_action(request: HttpRequest, institution_slug: str, post_id: int, action: str) -> HttpResponse:
+def post_action(
+    request: HttpRequest, institution_slug: str, post_id: int, action: str
+) -> HttpResponse:
     """Submit, withdraw, delete a draft, discard a correction, or retract (reviewers)."""
     if action not in ACTIONS:
         raise Http404(_("There is no such action."))

@@ -96,6 +96,7 @@ def _context(request: HttpRequest, **extra) -> dict:
     context = {
         "institution": institution,
         "accent": accent_of(institution),
+        "logo_url": syndication.media_url(institution.logo) if institution.logo else None,
         "feeds": _feeds(institution),
         "noindex": not institution.search_indexing,
         "canonical_url": _canonical(request),
@@ -158,6 +159,7 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
     staff = active_members()
     context = _context(
         request,
+        section="institution",
         page=page,
         staff=list(staff[:STAFF_PREVIEW]),
         staff_count=staff.count(),
@@ -182,6 +184,7 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     former_preview = [] if former else list(queries.former_members()[: FORMER_PREVIEW + 1])
     context = _context(
         request,
+        section="staff",
         former=former,
         page=page,
         count=members.count(),
@@ -215,6 +218,7 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         page=page,
         feeds=_feeds(request.institution, member) + _feeds(request.institution),
         profile_url=syndication.profile_page_url(request.institution, member),
+        description=excerpt(" ".join(filter(None, [member.job_title, member.bio])), 200),
         avatar_url=syndication.media_url(member.avatar) if member.avatar else None,
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),

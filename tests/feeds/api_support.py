@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -65,9 +66,8 @@ def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), **save) -> b
     return buffer.getvalue()
 
 
-def upload(institution, name: str, data: bytes, content_type: str = "image/png"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def upload(name: str, data: bytes, content_type: str = "image/png") -> dict:
+    """A multipart body carrying the file in the field ``file``."""
     return {"file": SimpleUploadedFile(name, data, content_type=content_type)}
 
 

@@ -78,7 +78,9 @@ def fetch(
 ) -> Response:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request(method, path, body=body, headers={"Host": "podium.test", **(headers or {})})
+        connection.request(
+            method, path, body=body, headers={"Host": "podium.test", **(headers or {})}
+        )
         response = connection.getresponse()
         return Response(response.status, response.headers, response.read())
     finally:
@@ -115,11 +117,17 @@ class FakeUpstream:
     def respond(self, seen: Seen) -> tuple[int, dict[str, str], bytes]:
         number = self.count(seen.path)
         if seen.method == "POST":
-            return 200, {"Cache-Control": "no-store"}, json.dumps({"received": seen.body_length}).encode()
+            return (
+                200,
+                {"Cache-Control": "no-store"},
+                json.dumps({"received": seen.body_length}).encode(),
+            )
         if seen.path.startswith("/echo/"):
-            return 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(
-                seen.headers
-            ).encode()
+            return (
+                200,
+                {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                json.dumps(seen.headers).encode(),
+            )
         page = f"<!doctype html><title>{seen.path}</title><p>rendering {number}</p>"
         body = (page + "<p>" + "Public text. " * 200 + "</p>").encode()
         headers = {"Content-Type": "text/html; charset=utf-8"}
@@ -211,7 +219,9 @@ http {{
 """
 
 
-def prepare_proxy(root: Path, upstream: str, microcache: str = "2s", forwarded_proto: str = "auto") -> Proxy:
+def prepare_proxy(
+    root: Path, upstream: str, microcache: str = "2s", forwarded_proto: str = "auto"
+) -> Proxy:
     """Render the template and a main config into root; return where everything is."""
     port = free_port()
     proxy = Proxy(
@@ -243,14 +253,25 @@ def prepare_proxy(root: Path, upstream: str, microcache: str = "2s", forwarded_p
 
 
 def nginx_command(proxy: Proxy, *args: str) -> list[str]:
-    return [str(NGINX), "-p", str(proxy.root), "-c", str(proxy.root / "nginx.conf"), "-e", str(proxy.error_log), *args]
+    return [
+        str(NGINX),
+        "-p",
+        str(proxy.root),
+        "-c",
+        str(proxy.root / "nginx.conf"),
+        "-e",
+        str(proxy.error_log),
+        *args,
+    ]
 
 
 @contextmanager
 def running_proxy(proxy: Proxy) -> Iterator[Proxy]:
     """nginx in the foreground; its stdout (where the access log goes) lands in access.log."""
     with proxy.access_log.open("wb") as stdout:
-        process = subprocess.Popen(nginx_command(proxy, "-g", "daemon off;"), stdout=stdout, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            nginx_command(proxy, "-g", "daemon off;"), stdout=stdout, stderr=subprocess.STDOUT
+        )
     try:
 
         def answers() -> bool:
