@@ -18,7 +18,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path, reverse, reverse_lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +32,7 @@ from accounts.tenancy import tenant_context
 admin.site.site_header = gettext_lazy("Podium operations")
 admin.site.site_title = gettext_lazy("Podium operations")
 admin.site.index_title = gettext_lazy("Installation")
+admin.site.site_url = reverse_lazy("accounts:home")
 
 
 # Institutions ------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ class InstitutionAdmin(admin.ModelAdmin):
             raise Http404(_("There is no such institution."))
         if not self.has_change_permission(request, institution):
             raise PermissionDenied
-        form = InviteByOperatorForm(request.POST or None)
+        form = InviteByOperatorForm(request.POST if request.method == "POST" else None)
         status = 200
         if request.method == "POST":
             if form.is_valid():

@@ -45,8 +45,8 @@ class PlainLabels:
         super().__init__(*args, **kwargs)
 
 
-class Form(PlainLabels, forms.Form):
-    pass
+class PlainForm(PlainLabels, forms.Form):
+    """The base of this module's forms."""
 
 
 # Signing in and the account ------------------------------------------------------------------
@@ -85,7 +85,7 @@ class SetPasswordForm(PlainLabels, auth_forms.SetPasswordForm):
 LANGUAGE_CHOICES = [("", _("Follow my browser")), *Language.choices]
 
 
-class AccountSettingsForm(Form):
+class AccountSettingsForm(PlainForm):
     name = forms.CharField(
         label=_("Your name"),
         max_length=150,
@@ -100,7 +100,7 @@ class AccountSettingsForm(Form):
     )
 
 
-class LanguageForm(Form):
+class LanguageForm(PlainForm):
     """The quick language switch in the navigation."""
 
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
@@ -131,7 +131,7 @@ def _handle_field() -> forms.CharField:
     )
 
 
-class JoinForm(Form):
+class JoinForm(PlainForm):
     """The public profile a person starts with when accepting an invitation."""
 
     handle = _handle_field()
@@ -182,7 +182,7 @@ class RegisterAndJoinForm(SetPasswordMixin, JoinForm):
 # Profiles ----------------------------------------------------------------------------------
 
 
-class ProfileForm(Form):
+class ProfileForm(PlainForm):
     """A member's public profile, with up to five rel=me links."""
 
     handle = _handle_field()
@@ -288,14 +288,14 @@ class ProfileForm(Form):
 # Institution administration -----------------------------------------------------------------
 
 
-class InviteForm(Form):
+class InviteForm(PlainForm):
     email = forms.EmailField(
         label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.AUTHOR)
 
 
-class RoleForm(Form):
+class RoleForm(PlainForm):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
@@ -311,7 +311,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-class InstitutionSettingsForm(Form):
+class InstitutionSettingsForm(PlainForm):
     """The settings an institution's administrators may change (services.update_institution)."""
 
     FIELDS = (
@@ -392,7 +392,7 @@ TOKEN_DEFAULT_DAYS = 90
 TOKEN_MAX_DAYS = 365
 
 
-class TokenForm(Form):
+class TokenForm(PlainForm):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,

@@ -57,6 +57,13 @@ def _require(request: HttpRequest, permission: Permission) -> None:
         raise PermissionDenied(_("Your role does not allow this page."))
 
 
+def _submitted(request: HttpRequest) -> tuple:
+    """A form's data and files: bound on POST (even when empty), unbound otherwise."""
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None
+
+
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -140,7 +147,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = AccountSettingsForm(
-        request.POST or None, initial={"name": user.name, "language": user.language}
+        _submitted(request)[0], initial={"name": user.name, "language": user.language}
     )
     status = 200
     if request.method == "POST":
@@ -256,9 +263,7 @@ def profile(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """Edit one's own public profile in this institution."""
     _require(request, Permission.EDIT_OWN_PROFILE)
     membership = request.membership
-    form = ProfileForm(
-        request.POST or None, request.FILES or None, initial=ProfileForm.initial_for(membership)
-    )
+    form = ProfileForm(*_submitted(request), initial=ProfileForm.initial_for(membership))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -426,8 +431,7 @@ def institution_settings(request: HttpRequest, institution_slug: str) -> HttpRes
     _require(request, Permission.EDIT_INSTITUTION)
     institution = request.institution
     form = InstitutionSettingsForm(
-        request.POST or None,
-        request.FILES or None,
+        *_submitted(request),
         initial=InstitutionSettingsForm.initial_for(institution),
     )
     status = 200
@@ -466,7 +470,7 @@ def tokens(request: HttpRequest, institution_slug: str) -> HttpResponse:
     _require(request, Permission.MANAGE_OWN_TOKENS)
     membership = request.membership
     zone = request.institution.zone
-    form = TokenForm(request.POST or None, membership=membership, zone=zone)
+    form = TokenForm(_submitted(request)[0], membership=membership, zone=zone)
     new_token = secret = None
     status = 200
     if request.method == "POST":

@@ -340,6 +340,10 @@ def prepare_database(options: Options, temp: Path, log: Path) -> dict:
     seeded = json.loads(finished.stdout.strip().splitlines()[-1])
     if seeded["seconds"]:
         print(f"  seeded in {seeded['seconds']:.0f} s", flush=True)
+    # A database in service has been vacuumed and analysed by autovacuum; a freshly loaded one
+    # has no statistics (bad plans) and unset hint bits (writes on first read). Settle it.
+    with psycopg.connect(options.owner_url, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE)")
     return seeded
 
 

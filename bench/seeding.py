@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
@@ -37,6 +37,7 @@ DEFAULT_NAME = "Bench Academy"
 REVIEWER_SHARE = 20  # one reviewer per this many staff (at least one)
 CORRECTED_EVERY = 100  # every n-th post was corrected once
 RETRACTED_EVERY = 200  # every n-th post (offset) was retracted
+TEXT_POOL = 5000  # distinct texts the posts are drawn from
 
 FIRST_NAMES = [
     "Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hannah", "Ibrahim", "Jonas",
@@ -142,7 +143,7 @@ def _staff_profiles(count: int, rng: random.Random) -> list[dict]:
 
 
 def _body(rng: random.Random, handles: list[str]) -> tuple[str, str, str]:
-    """A post text with its format and language: plain or small Markdown, some entities."""
+    """A post text, its language and format: plain or small Markdown, some entities."""
     german = rng.random() < 0.15
     sentences = SENTENCES_DE if german else SENTENCES_EN
     parts = rng.sample(sentences, rng.randint(1, 4))
@@ -154,8 +155,8 @@ def _body(rng: random.Random, handles: list[str]) -> tuple[str, str, str]:
         parts.append(" ".join(rng.sample(HASHTAGS, rng.randint(1, 3))))
     if rng.random() < 0.2:
         body = f"**{parts[0]}**\n\n" + "\n".join(f"- {part}" for part in parts[1:])
-        return body.strip(), BodyFormat.MARKDOWN, "de" if german else "en"
-    return "\n".join(parts), BodyFormat.TEXT, "de" if german else "en"
+        return body.strip(), "de" if german else "en", BodyFormat.MARKDOWN
+    return "\n".join(parts), "de" if german else "en", BodyFormat.TEXT
 
 
 def _publication_times(count: int, years: float, now: datetime, rng: random.Random):
@@ -165,15 +166,30 @@ def _publication_times(count: int, years: float, now: datetime, rng: random.Rand
     return [now - timedelta(seconds=offset + 3600) for offset in offsets]
 
 
+class _Renderer:
+    """body_html and content_hash as the services compute them, once per distinct text."""
+
+    def __init__(self, entities: Entities) -> None:
+        self.entities = entities
+        self.done: dict[PostContent, tuple[str, str]] = {}
+
+    def __call__(self, content: PostContent) -> tuple[str, str]:
+        if content not in self.done:
+            html = render_body(content.body, content.body_format, self.entities)
+            self.done[content] = (html, content_hash(content, {}))
+        return self.done[content]
+
+
 def _revision(
     post: Post,
     number: int,
     content: PostContent,
-    entities: Entities,
+    rendered: tuple[str, str],
     reviewer: Membership,
     when: datetime,
 ) -> Revision:
     """A revision written by the post's author, approved by ``reviewer``, public at ``when``."""
+    body_html, digest = rendered
     return Revision(
         institution_id=post.institution_id,
         post=post,
@@ -181,8 +197,8 @@ def _revision(
         body=content.body,
         body_format=content.body_format,
         language=content.language,
-        body_html=render_body(content.body, content.body_format, entities),
-        content_hash=content_hash(content, {}),
+        body_html=body_html,
+        content_hash=digest,
         created_by=post.author,
         created_at=when - timedelta(hours=1),
         submitted_at=when - timedelta(minutes=50),
@@ -243,7 +259,9 @@ def seed_institution(
     # A few prolific authors and a long tail, as on a real staff page.
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(members))]
     handles = [m.handle for m in members]
-    entities = Entities({handle: profile_url(institution, handle) for handle in handles})
+    render = _Renderer(Entities({handle: profile_url(institution, handle) for handle in handles}))
+    # Rendering is most of the seeding time: draw the texts from a pool of distinct ones.
+    texts = [PostContent(*_body(rng, handles)) for _ in range(min(posts, TEXT_POOL))]
     times = _publication_times(posts, years, now, rng)
 
     with tenant_context(institution.id):
@@ -274,15 +292,18 @@ def seed_institution(
             revisions = []
             for post in rows:
                 reviewer = _reviewer_for(post, reviewers)
-                body, body_format, language = _body(rng, handles)
-                content = PostContent(body, language, body_format)
-                revisions.append(_revision(post, 1, content, entities, reviewer, post.published_at))
+                content = rng.choice(texts)
+                revisions.append(
+                    _revision(post, 1, content, render(content), reviewer, post.published_at)
+                )
                 if post.corrected_at is not None:
-                    correction = PostContent(
-                        body + "\n\nCorrection: the date is now fixed.", language, body_format
+                    correction = replace(
+                        content, body=content.body + "\n\nCorrection: the date is now fixed."
                     )
                     revisions.append(
-                        _revision(post, 2, correction, entities, reviewer, post.corrected_at)
+                        _revision(
+                            post, 2, correction, render(correction), reviewer, post.corrected_at
+                        )
                     )
             Revision.objects.bulk_create(revisions, batch_size=batch_size)
             if progress:

@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 import nh3
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import (
     Atom1Feed,
@@ -238,12 +237,6 @@ class PostFeed(Feed):
         self.language = institution.locale
         self.institution = institution
         self.member = member
-
-    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = super().__call__(request, *args, **kwargs)
-        # Readers and proxies cache by the address; Last-Modified comes from the public cache.
-        del response["Last-Modified"]
-        return response
 
     # The feed.
 

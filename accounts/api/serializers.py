@@ -44,6 +44,10 @@ class RejectUnknownFields:
         return super().to_internal_value(data)
 
 
+class NoInput(RejectUnknownFields, serializers.Serializer):
+    """For actions that take no body: anything sent is an unknown field."""
+
+
 # Who is calling -----------------------------------------------------------------------------
 
 

@@ -41,10 +41,6 @@ def _validated(serializer_class: type[serializers.Serializer], data, **kwargs) -
     return dict(serializer.validated_data)
 
 
-class NoInput(shapes.RejectUnknownFields, serializers.Serializer):
-    """For actions that take no body: anything sent is an unknown field."""
-
-
 def _schema_generation(view) -> bool:
     """Whether drf-spectacular is introspecting the view (outside any institution)."""
     return getattr(view, "swagger_fake_view", False)
@@ -196,7 +192,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institutio
     @action(detail=True, methods=["post"])
     def retire(self, request, institution_slug: str, id: int):
         member = self.get_object()
-        _validated(NoInput, request.data)
+        _validated(shapes.NoInput, request.data)
         member = services.retire_member(member)
         return Response(self.get_serializer(member).data)
 

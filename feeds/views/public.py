@@ -16,6 +16,7 @@ old links to it. It asks search engines not to index it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -69,7 +70,7 @@ def accent_of(institution: Institution) -> str:
 def _language(request: HttpRequest) -> dict[str, str]:
     """``?lang=`` as the reader chose it, to keep in the page's own links."""
     lang = request.GET.get("lang")
-    return {"lang": lang} if lang in ("en", "de") else {}
+    return {"lang": lang} if lang in dict(settings.LANGUAGES) else {}
 
 
 def _link(request: HttpRequest, **params: str | None) -> str:
@@ -105,10 +106,11 @@ def _context(request: HttpRequest, **extra) -> dict:
     return context
 
 
-def _canonical(request: HttpRequest, **params: str | None) -> str:
+def _canonical(request: HttpRequest, path: str | None = None, **params: str | None) -> str:
     """The page's absolute address without ``?lang=`` (every language shows the same posts)."""
     query = {key: value for key, value in params.items() if value}
-    return syndication.absolute_url(request.path + ("?" + urlencode(query) if query else ""))
+    path = path or request.path
+    return syndication.absolute_url(path + ("?" + urlencode(query) if query else ""))
 
 
 def _not_found(request: HttpRequest, error: DomainError) -> HttpResponse:
@@ -195,7 +197,7 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
         next_link=_link(request, status=status if former else None, after=page.next_cursor)
         if page.next_cursor
         else None,
-        noindex=not request.institution.search_indexing or bool(after),
+        canonical_url=_canonical(request, status=status if former else None, after=after),
     )
     return render(request, "feeds/public/staff.html", context)
 
@@ -218,11 +220,13 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         page=page,
         feeds=_feeds(request.institution, member) + _feeds(request.institution),
         profile_url=syndication.profile_page_url(request.institution, member),
+        canonical_url=_canonical(
+            request, reverse("feeds:profile", args=[institution_slug, member.handle]), before=before
+        ),
         description=excerpt(" ".join(filter(None, [member.job_title, member.bio])), 200),
         avatar_url=syndication.media_url(member.avatar) if member.avatar else None,
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
-        noindex=not request.institution.search_indexing or bool(before),
     )
     return render(request, "feeds/public/profile.html", context)
 

@@ -71,9 +71,7 @@ ADMIN_PAGES = [
 
 @pytest.mark.parametrize("role", ["author", "reviewer"])
 @pytest.mark.parametrize(("method", "url"), ADMIN_PAGES)
-def test_members_without_the_admin_role_get_403_and_change_nothing(
-    client, cast, role, method, url
-):
+def test_members_without_the_admin_role_get_403_and_change_nothing(client, cast, role, method, url):
     client.force_login(getattr(cast.a, role).user)
     response = getattr(client, method)(url(cast.a), {"role": "admin", "email": "x@example.org"})
     assert response.status_code == 403
@@ -130,10 +128,14 @@ def test_admin_sees_members_former_staff_and_pending_invitations(client, cast):
     assert cast.b.admin.handle not in html
 
 
-def test_admin_invites_someone_by_email(client, cast, mailoutbox, django_capture_on_commit_callbacks):
+def test_admin_invites_someone_by_email(
+    client, cast, mailoutbox, django_capture_on_commit_callbacks
+):
     client.force_login(cast.a.admin.user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(members_url(cast.a), {"email": "New@Example.org", "role": "reviewer"})
+        response = client.post(
+            members_url(cast.a), {"email": "New@Example.org", "role": "reviewer"}
+        )
     assert response.status_code == 302
     [invitation] = pending_invitations(cast.a)
     assert (invitation.email, invitation.role) == ("new@example.org", Role.REVIEWER)
@@ -248,7 +250,9 @@ def test_admin_retires_a_member_who_becomes_former_staff(client, cast):
     assert retired.handle == cast.a.author.handle  # the profile stays as a record
     # The retired member can no longer open the institution's pages.
     client.force_login(cast.a.author.user)
-    assert client.get(reverse("accounts:profile", args=[cast.a.institution.slug])).status_code == 404
+    assert (
+        client.get(reverse("accounts:profile", args=[cast.a.institution.slug])).status_code == 404
+    )
 
 
 def test_last_admin_cannot_be_retired(client, cast):

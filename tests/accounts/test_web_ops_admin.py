@@ -81,7 +81,9 @@ def test_institution_with_a_bad_or_taken_address_is_refused(client, operator, ca
 
 
 def test_institution_page_shows_its_members_read_only(client, operator, cast):
-    response = client.get(reverse("admin:accounts_institution_change", args=[cast.a.institution.id]))
+    response = client.get(
+        reverse("admin:accounts_institution_change", args=[cast.a.institution.id])
+    )
     assert response.status_code == 200
     html = response.content.decode()
     for member in (cast.a.admin, cast.a.reviewer, cast.a.author):

@@ -168,7 +168,8 @@ def test_transparent_png_stays_a_png(client, cast):
     buffer = io.BytesIO()
     Image.new("RGBA", (50, 50), (0, 128, 0, 100)).save(buffer, "PNG")
     response = client.post(
-        profile_url(cast.a), form_data(me, avatar=upload("logo.png", buffer.getvalue(), "image/png"))
+        profile_url(cast.a),
+        form_data(me, avatar=upload("logo.png", buffer.getvalue(), "image/png")),
     )
     assert response.status_code == 302
     assert reload(me).avatar.name.endswith(".png")
@@ -187,9 +188,12 @@ def test_transparent_png_stays_a_png(client, cast):
 def test_bad_photo_is_refused_and_the_old_one_kept(client, cast, name, content, message):
     me = cast.a.author
     client.force_login(me.user)
-    assert client.post(
-        profile_url(cast.a), form_data(me, avatar=upload("first.jpg", jpeg_with_location()))
-    ).status_code == 302
+    assert (
+        client.post(
+            profile_url(cast.a), form_data(me, avatar=upload("first.jpg", jpeg_with_location()))
+        ).status_code
+        == 302
+    )
     before = reload(me).avatar.name
 
     response = client.post(profile_url(cast.a), form_data(me, avatar=upload(name, content)))

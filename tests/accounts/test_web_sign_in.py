@@ -108,7 +108,8 @@ def test_password_reset_sends_an_email_with_a_working_link(client, cast, mailout
     assert response.status_code == 200
     form_url = response.redirect_chain[-1][0]
     response = client.post(
-        form_url, {"new_password1": "a fresh long secret 42", "new_password2": "a fresh long secret 42"}
+        form_url,
+        {"new_password1": "a fresh long secret 42", "new_password2": "a fresh long secret 42"},
     )
     assert response["Location"] == reverse("accounts:password-reset-complete")
     user.refresh_from_db()
@@ -144,7 +145,11 @@ def test_password_change_with_the_wrong_old_password_is_refused(client, cast):
     client.force_login(cast.a.author.user)
     response = client.post(
         reverse("accounts:password-change"),
-        {"old_password": "wrong", "new_password1": "x y z 1234 abc", "new_password2": "x y z 1234 abc"},
+        {
+            "old_password": "wrong",
+            "new_password1": "x y z 1234 abc",
+            "new_password2": "x y z 1234 abc",
+        },
     )
     assert response.status_code == 400
 
@@ -203,3 +208,19 @@ def test_not_found_page_for_anonymous_readers_sets_no_cookie(client):
     assert "Page not found" in response.content.decode()
     assert not response.cookies
     assert "Cookie" not in response.get("Vary", "")
+
+
+@pytest.mark.parametrize("template", ["500.html", "403_csrf.html", "400.html", "403.html"])
+def test_error_pages_render_without_a_request(template):
+    from django.template import loader
+
+    html = loader.get_template(template).render()
+    assert '<html lang="en"' in html
+    assert "podium/podium.css" in html
+
+
+def test_role_without_permission_sees_the_403_page(client, cast):
+    client.force_login(cast.a.author.user)
+    response = client.get(reverse("accounts:members", args=[cast.a.institution.slug]))
+    assert response.status_code == 403
+    assert "Your role does not allow this page" in response.content.decode()

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -121,6 +122,9 @@ def test_submitting_without_required_review_publishes_on_the_permalink(cast, cli
         public = queries.permalink_post(post.id)
     assert public.is_public
     assert public.public_revision.body == "Sports day is on Friday. Bring water!"
+    permalink = Client().get(url(cast.a, "post", post_id=post.id))
+    assert permalink.status_code == 200
+    assert "Sports day is on Friday. Bring water!" in permalink.content.decode()
     history = client.get(response["Location"]).content.decode()
     assert "Published." in history
     assert url(cast.a, "post", post_id=post.id) in history
