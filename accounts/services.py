@@ -287,10 +287,12 @@ def _send_invitation(institution: Institution, invitation: Invitation, secret: s
 
 
 def find_invitation(institution: Institution, secret: str) -> Invitation:
-    """The pending invitation for a secret, or InvitationInvalid."""
+    """The pending invitation for a secret; NotFound for an unknown link, else InvitationInvalid."""
     with tenant_context(institution.id):
         invitation = Invitation.objects.filter(digest=digest(secret)).first()
-        if invitation is None or not invitation.is_pending:
+        if invitation is None:
+            raise errors.NotFound(_("This invitation link is not valid. Check the address."))
+        if not invitation.is_pending:
             raise errors.InvitationInvalid()
         return invitation
 
@@ -308,7 +310,9 @@ def accept_invitation(
     """Accept an invitation as the user it was sent to; each invitation works once."""
     with tenant_context(institution.id):
         invitation = Invitation.objects.select_for_update().filter(digest=digest(secret)).first()
-        if invitation is None or not invitation.is_pending:
+        if invitation is None:
+            raise errors.NotFound(_("This invitation link is not valid. Check the address."))
+        if not invitation.is_pending:
             raise errors.InvitationInvalid()
         if user.email.lower() != invitation.email.lower():
             raise errors.PermissionDenied(

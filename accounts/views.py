@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import queries, services
-from accounts.errors import DomainError, InvitationInvalid
+from accounts.errors import DomainError, InvitationInvalid, NotFound
 from accounts.forms import (
     AccountSettingsForm,
     InstitutionSettingsForm,
@@ -201,6 +201,8 @@ def accept_invitation(request: HttpRequest, institution_slug: str, secret: str) 
     institution = request.institution
     try:
         invitation = services.find_invitation(institution, secret)
+    except NotFound as error:
+        raise Http404(error.message) from error
     except InvitationInvalid:
         return _invitation_gone(request)
     context = {"institution": institution, "invitation": invitation}

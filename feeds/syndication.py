@@ -49,6 +49,8 @@ from feeds.rendering import excerpt
 FEED_LENGTH = 50
 # The sitemap protocol allows 50,000 addresses per file; above that an index lists the files.
 SITEMAP_LIMIT = 50_000
+# Hashtags as feeds.rendering marks them up in body_html (the page's p-category), so feeds list
+# exactly the tags the page shows (never one inside a link or code).
 _HASHTAG_RE = re.compile(r'<span class="p-category hashtag">#([^<]+)</span>')
 # Site-relative links in sanitised post HTML (mentions link to profiles as "/slug/@handle/").
 _RELATIVE_HREF_RE = re.compile(r'href="/(?!/)')
@@ -241,9 +243,7 @@ class PostFeed(Feed):
     # The feed.
 
     def items(self) -> list[Post]:
-        posts = queries.public_posts()
-        if self.member is not None:
-            posts = queries.posts_by(self.member)
+        posts = queries.public_posts() if self.member is None else queries.posts_by(self.member)
         return list(posts[:FEED_LENGTH])
 
     def title(self) -> str:

@@ -61,7 +61,9 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
     """Create and migrate the test database as the owner; run the tests as the app role."""
     default = settings.DATABASES["default"]
     owner = settings.DATABASES.get("owner")

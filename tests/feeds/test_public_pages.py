@@ -353,6 +353,14 @@ def test_profile_is_an_h_card_with_rel_me_links_and_the_members_posts(cast, clie
     assert "Former staff" not in page
 
 
+def test_profile_addresses_ignore_case_and_name_one_canonical_address(cast, client):
+    a = cast.a
+    response = client.get(url(a.institution, f"@{a.author.handle.upper()}/"), {"lang": "de"})
+    assert response.status_code == 200
+    canonical = f"https://podium.example/{a.institution.slug}/@{a.author.handle}/"
+    assert f'<link rel="canonical" href="{canonical}">' in response.content.decode()
+
+
 def _upload(name):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -17,6 +17,9 @@ from feeds.tasks import publish_due, publish_due_posts
 from podium.celery import app
 from tests.conftest import Cast
 
+# A worker consumes the shared "default" queue: keep these tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("celery-worker")
+
 
 @pytest.fixture
 def worker(transactional_db):
