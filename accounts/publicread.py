@@ -23,6 +23,9 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 
 GLOBAL_SCOPE = "_global"
+# The only query parameters public pages read. The cache key keeps these and drops the rest, so
+# made-up parameters (?x=1, ?x=2, ...) cannot fill the cache with copies of one page.
+PUBLIC_QUERY_PARAMETERS = ("lang", "before", "after", "status", "page")
 _HEADERS_NOT_STORED = {"set-cookie", "etag", "last-modified"}
 
 
@@ -44,6 +47,13 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     wrapped.tenant_access = "public"
     return wrapped
+
+
+def public_query(request: HttpRequest, name: str) -> str | None:
+    """A query parameter of a public page (only these may change what the page shows)."""
+    if name not in PUBLIC_QUERY_PARAMETERS:
+        raise ValueError(f"{name!r} is not in PUBLIC_QUERY_PARAMETERS: the server cache ignores it")
+    return request.GET.get(name)
 
 
 def _version_key(scope: str) -> str:
@@ -85,7 +95,9 @@ def _current_version(scope: str) -> str:
 
 
 def _page_key(scope: str, version: str, request: HttpRequest) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    kept = [(name, request.GET.get(name, "")) for name in PUBLIC_QUERY_PARAMETERS]
+    address = f"{request.path}?{kept}"
+    path = hashlib.sha256(address.encode()).hexdigest()[:32]
     return f"pubpage:{scope}:{version.split('|', 1)[0]}:{path}"
 
 

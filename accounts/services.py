@@ -59,6 +59,7 @@ def create_institution(*, slug: str, name: str, **fields) -> Institution:
     if Institution.objects.filter(slug=slug).exists():
         raise errors.Conflict(_("An institution with this address already exists."), field="slug")
     institution.save()
+    public_content_changed(institution.slug)  # the landing page and robots.txt list it
     return institution
 
 

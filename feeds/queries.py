@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
@@ -25,7 +26,7 @@ _CURSOR_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
 class BadCursor(DomainError):
     code = "bad_cursor"
-    default_message = _("This page link is not valid. Start again from the first page.")
+    default_message = gettext_lazy("This page link is not valid. Start again from the first page.")
 
 
 def _with_public_content(posts: QuerySet[Post]) -> QuerySet[Post]:

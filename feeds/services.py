@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import errors
 from accounts.models import Institution, Membership
@@ -62,7 +63,7 @@ class PostContent:
 
 class PostNotEditable(errors.PermissionDenied):
     code = "not_your_post"
-    default_message = _("Only the author can change this post.")
+    default_message = gettext_lazy("Only the author can change this post.")
 
 
 # Content --------------------------------------------------------------------------------------
@@ -419,17 +420,18 @@ def upload_media(uploader: Membership, data: bytes) -> Media:
         if not has_permission(uploader, Permission.WRITE_POSTS):
             raise errors.PermissionDenied()
         processed = process_image(data)
+        display = processed.display
         media = Media(
             institution_id=uploader.institution_id,
             uploaded_by=uploader,
-            content_type=processed.content_type,
-            byte_size=len(processed.display),
+            content_type=display.content_type,
+            byte_size=len(display.data),
             sha256=processed.sha256,
-            width=processed.width,
-            height=processed.height,
+            width=display.width,
+            height=display.height,
         )
-        name = f"{processed.sha256[:16]}.{processed.extension}"
-        media.image.save(name, ContentFile(processed.display), save=False)
-        media.small.save(f"small-{name}", ContentFile(processed.small), save=False)
+        name = f"{processed.sha256[:16]}.{display.extension}"
+        media.image.save(name, ContentFile(display.data), save=False)
+        media.small.save(f"small-{name}", ContentFile(processed.small.data), save=False)
         media.save()
         return media

@@ -11,6 +11,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from podium.views import api_docs, healthz
 
+handler404 = "podium.views.not_found"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("ops/", admin.site.urls),

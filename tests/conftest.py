@@ -22,6 +22,10 @@ def pytest_configure(config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if not settings.REDIS_URL:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    else:
+        # Parallel test processes share one Redis: each keeps to its own keys.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        settings.CACHES["default"]["KEY_PREFIX"] = f"podium-test-{worker}"
 
 
 def is_postgres() -> bool:
@@ -110,7 +114,15 @@ def _media_root(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
-    cache.clear()
+    if settings.REDIS_URL:
+        # Not FLUSHDB: the database is shared with other test processes and the Celery broker.
+        client = cache._cache.get_client(write=True)
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 

@@ -68,3 +68,26 @@ def test_models_and_migrations_agree():
 def test_apps_depend_one_way():
     result = run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache"])
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_class_level_messages_are_translated_lazily():
+    """A message fixed at import time would always be English; they must be lazy."""
+    from django.utils.functional import Promise
+
+    from accounts.errors import DomainError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    import accounts.api.views  # noqa: F401 (load every module that defines errors)
+    import feeds.api  # noqa: F401
+    import feeds.views.public  # noqa: F401
+
+    eager = [
+        c.__qualname__
+        for c in subclasses(DomainError)
+        if not isinstance(c.default_message, Promise)
+    ]
+    assert eager == []

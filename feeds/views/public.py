@@ -22,10 +22,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
-from accounts.publicread import public_view
+from accounts.publicread import public_query, public_view
 from accounts.queries import active_members
 from feeds import queries, syndication
 from feeds.rendering import excerpt
@@ -69,7 +70,7 @@ def accent_of(institution: Institution) -> str:
 
 def _language(request: HttpRequest) -> dict[str, str]:
     """``?lang=`` as the reader chose it, to keep in the page's own links."""
-    lang = request.GET.get("lang")
+    lang = public_query(request, "lang")
     return {"lang": lang} if lang in dict(settings.LANGUAGES) else {}
 
 
@@ -153,7 +154,7 @@ def robots(request: HttpRequest) -> HttpResponse:
 @public_view
 def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The institution's page: who they are, the latest posts, a preview of the staff."""
-    before = request.GET.get("before")
+    before = public_query(request, "before")
     try:
         page = queries.page_of(queries.public_posts(), before)
     except queries.BadCursor as error:
@@ -175,8 +176,8 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
 @public_view
 def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The staff directory: active members by name; former staff in their own list."""
-    former = request.GET.get("status") == Membership.Status.FORMER
-    after = request.GET.get("after")
+    former = public_query(request, "status") == Membership.Status.FORMER
+    after = public_query(request, "after")
     status = Membership.Status.FORMER if former else Membership.Status.ACTIVE
     members = queries.staff_of_status(status)
     try:
@@ -209,7 +210,7 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         member = queries.profile_member(handle)
     except NotFound as error:
         return _not_found(request, error)
-    before = request.GET.get("before")
+    before = public_query(request, "before")
     try:
         page = queries.page_of(queries.posts_by(member), before)
     except queries.BadCursor as error:
@@ -290,7 +291,7 @@ def profile_feed(
 
 class SitemapPageInvalid(DomainError):
     code = "bad_sitemap_page"
-    default_message = _("The sitemap page must be a whole number from 1.")
+    default_message = gettext_lazy("The sitemap page must be a whole number from 1.")
 
 
 @public_view
@@ -301,7 +302,7 @@ def sitemap(request: HttpRequest, institution_slug: str) -> HttpResponse:
         return _not_found(
             request, NotFound(_("This institution asks search engines not to index its pages."))
         )
-    page = request.GET.get("page")
+    page = public_query(request, "page")
     if page is not None and (not page.isdigit() or len(page) > 9 or int(page) < 1):
         return _bad_request(request, SitemapPageInvalid(field="page"))
     try:

@@ -113,3 +113,19 @@ def test_a_non_member_learns_nothing_from_a_malformed_body(client, cast):
         raw="{broken", content_type="text/plain",
     )  # fmt: skip
     assert_error(response, 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "hint"),
+    [
+        ("GET", "/api/v1/no-such-endpoint", "/api/v1/docs/"),
+        ("POST", "/api/v1/me/", "/api/v1/me"),
+        ("POST", "/api/v1/institutions/a-northside/members", "/members/"),
+    ],
+)
+def test_unknown_api_addresses_answer_json_404_with_a_hint(cast, client, method, path, hint):
+    response = client.generic(method, path, data="{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "not_found" and hint in error["message"]

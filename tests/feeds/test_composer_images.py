@@ -207,8 +207,8 @@ def test_removing_an_image_detaches_it(cast, client):
 @pytest.mark.parametrize(
     ("data", "name", "status", "message"),
     [
-        (b"\xff" * (MAX_UPLOAD_BYTES + 1), "huge.jpg", 413, "larger than 10 MB"),
-        (b"%PDF-1.7 not a picture", "letter.jpg", 400, "not an image that can be read"),
+        (b"\xff" * (MAX_UPLOAD_BYTES + 1), "huge.jpg", 413, "10 MB"),
+        (b"%PDF-1.7 not a picture", "letter.jpg", 400, "not a picture we can use"),
         (b"", "empty.jpg", 400, ""),
     ],
 )

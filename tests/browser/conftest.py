@@ -1,0 +1,178 @@
+"""Browser tests: headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+One browser serves every browser test of the session; each test gets a fresh context (no
+cookies, no storage) with a page that records every request and every script error. The app
+runs in pytest-django's ``live_server`` thread on a transactional database (SQLite locally,
+PostgreSQL as the application role in CI); tests create their data through the services.
+
+Playwright's sync API keeps its asyncio loop marked as running in the test's thread between
+calls, and Django then refuses ORM calls there ("You cannot call this from an async context").
+So the browser runs only while browser tests run: it starts with the first one, and stops
+(clearing the loop) as soon as the next test is not a browser test; DJANGO_ALLOW_ASYNC_UNSAFE
+is set for exactly that span. No view of Podium is async.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import get_resolver
+from django.views.static import serve
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+# Playwright waits this long (ms) for an element or a navigation before failing.
+TIMEOUT_MS = 10_000
+
+
+class _BrowserSession:
+    """Playwright and Chromium, started on first use and stopped after the last browser test."""
+
+    def __init__(self) -> None:
+        self._playwright = None
+        self._browser = None
+        self._async_unsafe_before: str | None = None
+
+    def get(self):
+        if self._browser is None:
+            if not CHROMIUM.exists():
+                pytest.fail(
+                    f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+                    "(./dev test installs it: apt-get install chromium).",
+                    pytrace=False,
+                )
+            from playwright.sync_api import sync_playwright
+
+            self._async_unsafe_before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        return self._browser
+
+    def stop(self) -> None:
+        if self._playwright is None:
+            return
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        finally:
+            self._playwright.stop()
+            self._playwright = self._browser = None
+            if self._async_unsafe_before is None:
+                os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            else:
+                os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = self._async_unsafe_before
+
+
+_SESSION = _BrowserSession()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem) -> None:
+    # After the test's fixtures are gone: stop the browser unless another browser test follows.
+    if nextitem is None or nextitem.get_closest_marker("browser") is None:
+        _SESSION.stop()
+
+
+@pytest.fixture
+def browser():
+    """The session's Chromium (fails, never skips, when /usr/bin/chromium is missing)."""
+    return _SESSION.get()
+
+
+@dataclass
+class PageLog:
+    """What a page did: every request URL, responses that set cookies, and script errors."""
+
+    requests: list[str] = field(default_factory=list)
+    cookie_setters: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def foreign_requests(self, base_url: str) -> list[str]:
+        origin = urlsplit(base_url).netloc
+        return [url for url in self.requests if urlsplit(url).netloc != origin]
+
+
+def new_page(context, log: PageLog):
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("request", lambda request: log.requests.append(request.url))
+    page.on(
+        "response",
+        lambda response: (
+            log.cookie_setters.append(response.url) if response.header_value("set-cookie") else None
+        ),
+    )
+    page.on("pageerror", lambda error: log.errors.append(f"page error: {error}"))
+    # CSP violations and failed scripts show up as console errors.
+    page.on(
+        "console",
+        lambda message: (
+            log.errors.append(f"console: {message.text}")
+            if message.type == "error" and "404 (Not Found)" not in message.text
+            else None
+        ),
+    )
+    return page
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser context (no cookies, no storage), English, desktop width."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/Berlin")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(context, page_log):
+    """A page of the fresh context; no script error or CSP violation may happen on it."""
+    page = new_page(context, page_log)
+    yield page
+    assert page_log.errors == [], "script errors or CSP violations in the browser"
+
+
+@pytest.fixture
+def server(live_server, settings):
+    """The live server, with links built on its address and uploads served from this test's
+    MEDIA_ROOT."""
+    settings.PODIUM_BASE_URL = live_server.url
+    # podium/urls.py binds the media view's document_root at import time; the autouse
+    # _media_root fixture gives every test its own MEDIA_ROOT, so point the view at it.
+    patched = []
+    for pattern in get_resolver().url_patterns:
+        if getattr(pattern, "callback", None) is serve and "document_root" in pattern.default_args:
+            patched.append((pattern, pattern.default_args["document_root"]))
+            pattern.default_args["document_root"] = settings.MEDIA_ROOT
+    yield live_server
+    for pattern, root in patched:
+        pattern.default_args["document_root"] = root
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
