@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -558,7 +558,7 @@ def run_proxy_phase(options: Options, seeded: dict, temp: Path) -> list[Measurem
     log = temp / "nginx.log"
     _run(proxy.check_command(config), {**os.environ}, log, "nginx -t")
     port = options.proxy_port
-    with running("nginx", proxy.command(config), dict(os.environ), log) as nginx:
+    with running(proxy.command(config), dict(os.environ), log) as nginx:
         wait_until_ready(nginx, port, "/_proxy/health", {}, log)
         static = static_reference(temp / "static")
         results = {t.name: _checked(port, t, {}) for t in [static, *page_targets(seeded)]}
@@ -591,45 +591,62 @@ def _git_commit() -> str:
     return finished.stdout.strip()
 
 
-def run(options: Options) -> int:
+def _check_tools_and_ports(options: Options) -> None:
     for tool in (WRK, proxy.NGINX):
         if not Path(tool).exists():
             raise BenchError(f"{tool} is missing: apt-get install wrk nginx")
     for port in (options.port, options.proxy_port):
         if not _port_is_free(port):
             raise BenchError(f"port {port} is taken: choose another with --port/--proxy-port")
+
+
+def set_up(options: Options, temp: Path) -> dict:
+    """Database (created, migrated, seeded, settled) and static files; returns the seeding."""
+    setup_log = temp / "setup.log"
+    seeded = prepare_database(options, temp, setup_log)
+    print("Collecting static files ...", flush=True)
+    _run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        django_env(options, temp),
+        setup_log,
+        "collectstatic",
+    )
+    (temp / "media").mkdir(exist_ok=True)
+    return seeded
+
+
+@contextmanager
+def gunicorn(options: Options, temp: Path, phase: str) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """gunicorn with platform/gunicorn.conf.py, the server cache off when cold; ready to serve."""
+    flush_redis(options.redis_url)
+    env = django_env(options, temp, server_cache=phase != "cold")
+    log = temp / f"gunicorn-{phase}.log"
+    command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
+    with running(command, env, log) as server:
+        wait_until_ready(server, options.port, "/healthz", DIRECT_HEADERS, log)
+        time.sleep(1)  # let every worker boot
+        yield server, log
+
+
+def run(options: Options) -> int:
+    _check_tools_and_ports(options)
     temp = Path(tempfile.mkdtemp(prefix="podium-bench-"))
     started = datetime.now(UTC)
     measurements: list[Measurement] = []
     context: dict = {}
     try:
-        setup_log = temp / "setup.log"
-        seeded = prepare_database(options, temp, setup_log)
-        print("Collecting static files ...", flush=True)
-        _run(
-            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            django_env(options, temp),
-            setup_log,
-            "collectstatic",
-        )
-        (temp / "media").mkdir(exist_ok=True)
+        seeded = set_up(options, temp)
         workers = {}
         for phase in ("cold", "warm"):
             needed = phase in options.phases or (phase == "warm" and "proxy" in options.phases)
             if not needed:
                 continue
-            flush_redis(options.redis_url)
-            env = django_env(options, temp, server_cache=phase != "cold")
-            log = temp / f"gunicorn-{phase}.log"
-            command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
             print(
                 f"Phase {phase}: gunicorn with the server cache "
                 f"{'off' if phase == 'cold' else 'on'}",
                 flush=True,
             )
-            with running("gunicorn", command, env, log) as server:
-                wait_until_ready(server, options.port, "/healthz", DIRECT_HEADERS, log)
-                time.sleep(1)
+            with gunicorn(options, temp, phase) as (_server, log):
                 at_start = _gunicorn_workers(log)
                 measurements += run_server_phase(
                     phase, options, seeded, options.port, phase in options.phases
@@ -675,6 +692,25 @@ def run(options: Options) -> int:
     return 0 if counts["FAIL"] == counts["ERROR"] == 0 else 1
 
 
+def serve(options: Options, phase: str) -> int:
+    """Set up as for a run, then serve one phase until interrupted (to profile by hand)."""
+    _check_tools_and_ports(options)
+    temp = Path(tempfile.mkdtemp(prefix="podium-bench-"))
+    try:
+        seeded = set_up(options, temp)
+        with gunicorn(options, temp, phase) as (server, log):
+            base = f"http://127.0.0.1:{options.port}"
+            print(f"gunicorn master pid {server.pid} (log {log}), cache {phase}; targets:")
+            for target in [TRIVIAL, *page_targets(seeded)]:
+                print(f"  {base}{target.path}")
+            print("Send requests with -H 'X-Forwarded-Proto: https'. Ctrl-C stops.", flush=True)
+            with suppress(KeyboardInterrupt):
+                server.wait()
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    return 0
+
+
 def seed_main(argv: list[str]) -> int:
     """The seeding step, inside Django (the benchmark runs it with its own environment)."""
     parser = argparse.ArgumentParser(prog="python -m bench.public_read seed")
@@ -705,11 +741,20 @@ def seed_main(argv: list[str]) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so that the servers this run started are stopped on the way out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGTERM, _interrupt)
     if argv[:1] == ["seed"]:
         return seed_main(argv[1:])
     try:
+        if argv[:1] == ["serve"]:
+            phase = "cold" if "--cold" in argv else "warm"
+            rest = [arg for arg in argv[1:] if arg != "--cold"]
+            return serve(parse_options(rest, dict(os.environ)), phase)
         return run(parse_options(argv, dict(os.environ)))
     except BenchError as error:
         print(f"public_read: {error}", file=sys.stderr)

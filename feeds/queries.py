@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
 from accounts.queries import active_members
-from feeds.models import Attachment, Post, PostState, Revision
+from feeds.models import Attachment, Media, Post, PostState, Revision
 
 PAGE_SIZE = 20
 _CURSOR_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
@@ -124,6 +124,38 @@ def editable_post(member: Membership, post_id: int) -> Post:
     if post is None:
         raise NotFound()
     return post
+
+
+def post_for_member(member: Membership, post_id: int, *, see_all: bool) -> Post | None:
+    """A post as a member may open it in the composer: their own, or any when ``see_all``."""
+    posts = Post.objects if see_all else Post.objects.filter(author=member)
+    return (
+        posts.select_related("latest_revision", "public_revision", "author")
+        .filter(id=post_id)
+        .first()
+    )
+
+
+def uploads_of(member: Membership, ids: list[int]) -> dict[int, Media]:
+    """The member's own uploads among the ids (someone else's image is never shown)."""
+    if not ids:
+        return {}
+    return {m.id: m for m in Media.objects.filter(id__in=ids, uploaded_by=member)}
+
+
+def revisions_of(post: Post) -> list[Revision]:
+    """Every revision of a post, newest first, with its images and the people involved."""
+    return list(
+        Revision.objects.filter(post=post)
+        .select_related("created_by", "approved_by")
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.select_related("media").order_by("position"),
+            )
+        )
+        .order_by("-number")
+    )
 
 
 def scheduled_posts() -> QuerySet[Post]:

@@ -119,6 +119,17 @@ def _entities(institution: Institution, body: str) -> Entities:
     return Entities({handle: profile_url(institution, handle) for handle in known})
 
 
+def preview_html(institution: Institution, body: str, body_format: str) -> str:
+    """The body as the public will see it, with mentions of colleagues linked (no saving)."""
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        return ""
+    if body_format not in BodyFormat.values:
+        body_format = BodyFormat.TEXT
+    with tenant_context(institution.id):
+        return render_body(body, body_format, _entities(institution, body))
+
+
 def content_hash(content: PostContent, media: dict[int, Media]) -> str:
     """SHA-256 over exactly what will be published: text, format, language, images, alt texts."""
     canonical = {

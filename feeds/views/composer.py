@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,14 +44,12 @@ from feeds.models import (
     MAX_ALT_TEXT_LENGTH,
     MAX_ATTACHMENTS,
     MAX_BODY_LENGTH,
-    Attachment,
     BodyFormat,
-    Media,
     Post,
     PostState,
     Revision,
 )
-from feeds.rendering import Entities, excerpt, mentioned_handles, plain_text, render_body
+from feeds.rendering import excerpt, plain_text
 
 MY_POSTS_PAGE_SIZE = 50
 # The preview endpoint renders at most this much text (the counter already shows the overflow).
@@ -83,61 +80,12 @@ def _own_post(request: HttpRequest, post_id: int) -> Post:
 def _visible_post(request: HttpRequest, post_id: int) -> Post:
     """The member's own post, or any post of the institution for those who see all posts."""
     membership = request.membership
-    if has_permission(membership, Permission.VIEW_ALL_POSTS):
-        # Reviewers and administrators read every post of their institution (the tenant
-        # manager keeps it to this institution).
-        post = (
-            Post.objects.select_related("latest_revision", "public_revision", "author")
-            .filter(id=post_id)
-            .first()
-        )
-    else:
-        post = (
-            queries.posts_of_author(membership).select_related("author").filter(id=post_id).first()
-        )
+    see_all = has_permission(membership, Permission.VIEW_ALL_POSTS)
+    post = queries.post_for_member(membership, post_id, see_all=see_all)
     if post is None:
         raise Http404(_("There is no post at this address."))
     post.institution = request.institution
     return post
-
-
-def _uploads_of(membership: Membership, ids: list[int]) -> dict[int, Media]:
-    """The member's own uploads among the ids (someone else's image is never shown)."""
-    if not ids:
-        return {}
-    return {m.id: m for m in Media.objects.filter(id__in=ids, uploaded_by=membership)}
-
-
-def _revisions_of(post: Post) -> list[Revision]:
-    """Every revision of a post, newest first, with its images and the people involved."""
-    return list(
-        Revision.objects.filter(post=post)
-        .select_related("created_by", "approved_by")
-        .prefetch_related(
-            Prefetch(
-                "attachments",
-                queryset=Attachment.objects.select_related("media").order_by("position"),
-            )
-        )
-        .order_by("-number")
-    )
-
-
-def _preview_html(request: HttpRequest, body: str, body_format: str) -> str:
-    """The body as the public will see it, with mentions of colleagues linked."""
-    body = (body or "").replace("\r\n", "\n").strip()
-    if not body:
-        return ""
-    if body_format not in BodyFormat.values:
-        body_format = BodyFormat.TEXT
-    handles = mentioned_handles(body)
-    known = (
-        Membership.objects.filter(handle__in=handles).values_list("handle", flat=True)
-        if handles
-        else []
-    )
-    urls = {handle: services.profile_url(request.institution, handle) for handle in known}
-    return render_body(body, body_format, Entities(urls))
 
 
 def _body_length(body: str) -> int:
@@ -207,7 +155,7 @@ def _render_composer(
         "review_required": institution.review_required,
         "show_publish_at": "publish_at" in form.fields,
         "error_summary": form.error_summary(),
-        "preview_html": _preview_html(request, body, body_format),
+        "preview_html": services.preview_html(request.institution, body, body_format),
         "body_length": _body_length(body),
         "max_body_length": MAX_BODY_LENGTH,
         "max_attachments": MAX_ATTACHMENTS,
@@ -248,7 +196,7 @@ def _handle_composer(request: HttpRequest, post: Post | None) -> HttpResponse:
         intent=request.POST.get("intent", PREVIEW),
         show_publish_at=post is None or post.published_at is None,
     )
-    form.attach_media(_uploads_of(membership, form.media_ids()))
+    form.attach_media(queries.uploads_of(membership, form.media_ids()))
     if not form.is_valid():
         if request.FILES.get("new_image") and not (
             form.has_error("new_image") or form.has_error("new_image_alt")
@@ -365,7 +313,9 @@ def preview(request: HttpRequest, institution_slug: str) -> JsonResponse:
         return _json_error(
             errors.DomainError(_("The text is far too long to preview."), field="body"), 413
         )
-    html = _preview_html(request, body, request.POST.get("body_format", BodyFormat.TEXT))
+    html = services.preview_html(
+        request.institution, body, request.POST.get("body_format", BodyFormat.TEXT)
+    )
     return JsonResponse({"html": html, "length": _body_length(body), "limit": MAX_BODY_LENGTH})
 
 
@@ -468,7 +418,7 @@ def _render_history(
     retract_form: RetractForm | None = None,
 ) -> HttpResponse:
     membership = request.membership
-    revisions = _revisions_of(post)
+    revisions = queries.revisions_of(post)
     is_author = post.author_id == membership.id
     actions = []
     if is_author and has_permission(membership, Permission.WRITE_POSTS):

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    # Date and time fields follow the browser's language: fixed, so that typing works the same.
+    "--lang=en-US",
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -137,7 +139,7 @@ def new_page(context, log: PageLog):
 @pytest.fixture
 def context(browser):
     """A fresh browser context (no cookies, no storage), English, desktop width."""
-    context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/Berlin")
+    context = browser.new_context(viewport=DESKTOP, locale="en-US", timezone_id="Europe/Berlin")
     yield context
     context.close()
 

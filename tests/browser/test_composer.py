@@ -139,9 +139,13 @@ def test_composer_works_with_the_keyboard_alone(server, page, tmp_path):
     chooser.value.set_files(write_png(tmp_path, "choir.png"))
     # After the upload the description field of the new image has the focus; leave it empty.
     expect(page.locator("#composer-attachment-0-alt")).to_be_focused()
+    stops.append(focused(page))
     _tab_to(page, "composer-publish_at", stops)
-    page.keyboard.type(tomorrow.strftime("%d%m%Y"))
-    page.keyboard.type("0930")
+    # Chromium's datetime-local field in en-US: month, day, year (which takes up to six digits,
+    # so an arrow key moves on), hour, minute, AM/PM.
+    page.keyboard.type(tomorrow.strftime("%m%d%Y"))
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type("0930A")
     expect(page.locator("#composer-publish_at")).to_have_value(tomorrow.strftime("%Y-%m-%dT09:30"))
     _tab_to(page, "composer-save", stops)
     _tab_to(page, "composer-submit", stops)
@@ -155,6 +159,7 @@ def test_composer_works_with_the_keyboard_alone(server, page, tmp_path):
         "composer-new_image",
         "composer-attachment-0-alt",
         "composer-attachment-0-remove",
+        "composer-new_image",  # room for another image, below the first
         "composer-publish_at",
         "composer-save",
         "composer-submit",
