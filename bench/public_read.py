@@ -202,9 +202,7 @@ def _tail(text: str, lines: int = 25) -> str:
 
 
 @contextmanager
-def running(
-    name: str, command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen]:
+def running(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """Start a server process (output to ``log``); on leaving, stop exactly that process."""
     with log.open("ab") as output:
         process = subprocess.Popen(
@@ -664,6 +662,8 @@ def run(options: Options) -> int:
             "commit": _git_commit(),
             "cpus": os.cpu_count(),
             "load": asdict(options.load),
+            "rounds": options.rounds,
+            "phases": options.phases,
             "gunicorn_workers_booted": workers,
             "seeded": seeded,
             "goals": {

@@ -205,6 +205,8 @@ def test_table_and_json_show_every_target_with_its_verdict():
     table = format_table(rows)
     assert "institution page" in table and "PASS" in table and "FAIL" in table
     assert summary(rows) == {"PASS": 1, "FAIL": 1, "ERROR": 0}
+    warm_page = next(r for r in rows if r.phase == "warm" and r.target == "institution page")
+    assert "75% of the cold trivial view" in warm_page.note
     document = json.loads(json.dumps(as_json(rows, measurements, {"benchmark": "public_read"})))
     assert document["summary"] == {"PASS": 1, "FAIL": 1, "ERROR": 0}
 

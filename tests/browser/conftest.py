@@ -102,37 +102,42 @@ def browser():
 
 @dataclass
 class PageLog:
-    """What a page did: every request URL, responses that set cookies, and script errors."""
+    """What a page did: every request URL, responses that set cookies, failed subresources
+    (styles, scripts, images) and script errors (CSP violations are console errors)."""
 
     requests: list[str] = field(default_factory=list)
     cookie_setters: list[str] = field(default_factory=list)
+    failed_resources: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def foreign_requests(self, base_url: str) -> list[str]:
         origin = urlsplit(base_url).netloc
         return [url for url in self.requests if urlsplit(url).netloc != origin]
 
+    def on_response(self, response) -> None:
+        if response.header_value("set-cookie"):
+            self.cookie_setters.append(response.url)
+        request = response.request
+        if (
+            response.status >= 400
+            and request.resource_type != "document"
+            and urlsplit(response.url).path != "/favicon.ico"
+        ):
+            self.failed_resources.append(f"{response.status} {response.url}")
+
+    def on_console(self, message) -> None:
+        # A page answered with 4xx is logged as "Failed to load resource"; tests check statuses.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(f"console: {message.text} (at {message.location.get('url')})")
+
 
 def new_page(context, log: PageLog):
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.on("request", lambda request: log.requests.append(request.url))
-    page.on(
-        "response",
-        lambda response: (
-            log.cookie_setters.append(response.url) if response.header_value("set-cookie") else None
-        ),
-    )
+    page.on("response", log.on_response)
     page.on("pageerror", lambda error: log.errors.append(f"page error: {error}"))
-    # CSP violations and failed scripts show up as console errors.
-    page.on(
-        "console",
-        lambda message: (
-            log.errors.append(f"console: {message.text}")
-            if message.type == "error" and "404 (Not Found)" not in message.text
-            else None
-        ),
-    )
+    page.on("console", log.on_console)
     return page
 
 
@@ -151,10 +156,12 @@ def page_log() -> PageLog:
 
 @pytest.fixture
 def page(context, page_log):
-    """A page of the fresh context; no script error or CSP violation may happen on it."""
+    """A page of the fresh context; no script error, CSP violation or failed style, script or
+    image may happen on it."""
     page = new_page(context, page_log)
     yield page
     assert page_log.errors == [], "script errors or CSP violations in the browser"
+    assert page_log.failed_resources == [], "styles, scripts or images that failed to load"
 
 
 @pytest.fixture

@@ -135,15 +135,20 @@ ACCESSIBILITY_SMOKE = """
 () => {
   const problems = [];
   const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
-  const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-      + (el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : "");
+  const describe = (el) => {
+    const classes = typeof el.className === "string" && el.className ? el.className : "";
+    return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+      + (classes ? "." + classes.split(" ").join(".") : "");
+  };
   const html = document.documentElement;
   if (!html.getAttribute("lang")) problems.push("html has no lang");
   if (!document.title.trim()) problems.push("the page has no title");
   if (!document.querySelector("main")) problems.push("no main landmark");
   document.querySelectorAll("img").forEach((img) => {
     if (!img.hasAttribute("alt")) problems.push("img without alt: " + img.src);
-    if (img.complete && img.naturalWidth === 0 && visible(img)) problems.push("broken img: " + img.src);
+    if (img.complete && img.naturalWidth === 0 && visible(img)) {
+      problems.push("broken img: " + img.src);
+    }
   });
   document.querySelectorAll("input, select, textarea").forEach((el) => {
     if (["hidden", "submit", "button", "reset"].includes(el.type)) return;
@@ -204,7 +209,8 @@ HORIZONTAL_OVERFLOW = """
     document.querySelectorAll("body *").forEach((el) => {
       const box = el.getBoundingClientRect();
       if (box.right > width + 1 && box.width > 0) {
-        wide.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "")
+        const classes = String(el.className || "").split(" ").join(".");
+        wide.push(el.tagName.toLowerCase() + (classes ? "." + classes : "")
           + " right=" + Math.round(box.right));
       }
     });

@@ -14,7 +14,8 @@ from accounts import services as account_services
 from tests.browser.helpers import accessibility_problems, focused, sign_in, write_png
 from tests.conftest import Cast
 
-pytestmark = pytest.mark.browser
+# One xdist worker runs every browser test, so that one Chromium serves them all.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def composer_url(base_url: str, institution) -> str:
@@ -79,12 +80,14 @@ def test_author_writes_previews_attaches_an_image_saves_and_submits(
         page.locator("#composer-submit").click()
     expect(page.locator(".message--success")).to_have_text(message)
     expect(page.locator("#history-state")).to_have_text(state)
+    assert accessibility_problems(page) == []
 
     if review_required:
         page.goto(server.url + reverse("feeds:my-posts", args=[side.institution.slug]))
         row = page.locator("#my-posts tbody tr").filter(has_text="Sports day is on Friday!")
         expect(row.locator(".badge")).to_have_text("In review")
         expect(row.get_by_role("link", name="Public page")).to_have_count(0)
+        assert accessibility_problems(page) == []
         return
 
     with page.expect_navigation():

@@ -238,7 +238,7 @@ def test_posts_page_by_keyset_newest_first_keeping_the_chosen_language(cast, cli
     ids = [int(i) for i in re.findall(r'class="u-url u-uid" href="/[^/]+/posts/(\d+)/"', second)]
     assert ids == [p.id for p in posts[20:]]
     assert 'rel="next"' not in second
-    assert "Newest posts" in second
+    assert "Neueste Beiträge" in second  # "Newest posts", in the chosen language
 
 
 @pytest.mark.parametrize(
