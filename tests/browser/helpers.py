@@ -131,7 +131,7 @@ def german(text: str) -> str:
 # Checks inside the page ------------------------------------------------------------------------
 
 # A smoke test, not an audit: what a page must never get wrong. Returns a list of problems.
-ACCESSIBILITY_SMOKE = """
+ACCESSIBILITY_SMOKE = r"""
 () => {
   const problems = [];
   const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
@@ -171,6 +171,44 @@ ACCESSIBILITY_SMOKE = """
     if (previous && level > previous + 1) problems.push("heading level skipped: " + describe(h));
     previous = level;
   });
+  // Contrast of text against the first opaque background behind it (WCAG AA: 4.5:1, or 3:1
+  // for large text). Text over images or gradients is left out.
+  const rgba = (value) => (value.match(/[\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const [R, G, B] = [r, g, b].map((c) => {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * R + 0.7152 * G + 0.0722 * B;
+  };
+  const backgroundOf = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (style.backgroundImage !== "none") return null;
+      const colour = rgba(style.backgroundColor);
+      if (colour.length === 3 || (colour.length === 4 && colour[3] === 1)) return colour;
+    }
+    return [255, 255, 255];
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const checked = new Set();
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !el || checked.has(el) || !visible(el)) continue;
+    checked.add(el);
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || Number(style.opacity) === 0) continue;
+    const background = backgroundOf(el);
+    if (!background) continue;
+    const [l1, l2] = [luminance(rgba(style.color)), luminance(background)].sort((a, b) => b - a);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) {
+      problems.push("low contrast " + ratio.toFixed(2) + ":1 of " + describe(el) + ": "
+        + el.textContent.trim().slice(0, 40));
+    }
+  }
   const ids = {};
   document.querySelectorAll("[id]").forEach((el) => {
     if (el.closest("template")) return;

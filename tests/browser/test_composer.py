@@ -11,7 +11,14 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts import services as account_services
-from tests.browser.helpers import accessibility_problems, focused, sign_in, write_png
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import (
+    accessibility_problems,
+    focused,
+    horizontal_overflow,
+    sign_in,
+    write_png,
+)
 from tests.conftest import Cast
 
 # One xdist worker runs every browser test, so that one Chromium serves them all.
@@ -31,7 +38,7 @@ def composer_url(base_url: str, institution) -> str:
     ids=["review-on", "review-off"],
 )
 def test_author_writes_previews_attaches_an_image_saves_and_submits(
-    server, page, tmp_path, review_required, message, state
+    server, page, tmp_path, screenshots_dir, review_required, message, state
 ):
     cast = Cast.create()
     side = cast.a
@@ -63,6 +70,8 @@ def test_author_writes_previews_attaches_an_image_saves_and_submits(
     expect(thumbnail).to_have_js_property("complete", True)
     assert thumbnail.evaluate("img => img.naturalWidth") > 0
     alt.fill("The school field with the running track marked out")
+    if review_required:
+        page.screenshot(path=screenshots_dir / "composer-en-desktop.png", full_page=True)
 
     with page.expect_navigation():
         page.locator("#composer-save").click()
@@ -88,6 +97,9 @@ def test_author_writes_previews_attaches_an_image_saves_and_submits(
         expect(row.locator(".badge")).to_have_text("In review")
         expect(row.get_by_role("link", name="Public page")).to_have_count(0)
         assert accessibility_problems(page) == []
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=screenshots_dir / "my-posts-en-phone.png", full_page=True)
+        assert horizontal_overflow(page)["scrollWidth"] <= PHONE["width"]
         return
 
     with page.expect_navigation():
@@ -118,6 +130,9 @@ def _tab_to(page, element_id: str, seen: list[dict], limit: int = 60) -> None:
 def test_composer_works_with_the_keyboard_alone(server, page, tmp_path):
     cast = Cast.create()
     side = cast.a
+    # Intercept file choosers from the start: switched on only when waiting for one, the
+    # interception can come too late for the key press and no chooser event arrives.
+    page.on("filechooser", lambda chooser: None)
     sign_in(page, server.url, side.author)
     page.goto(composer_url(server.url, side.institution))
     tomorrow = timezone.localtime(timezone.now(), side.institution.zone) + timedelta(days=1)

@@ -102,9 +102,10 @@ FEEDS = ("atom", "rss", "json")
 def test_public_pages_pass_the_accessibility_smoke_check(server, page, name):
     world = public_world()
     path = {"landing": reverse("feeds:landing"), **world.paths()}[name]
-    for language in ("en", "de"):
+    for language, scheme in (("en", "light"), ("de", "dark")):
+        page.emulate_media(color_scheme=scheme)
         page.goto(f"{server.url}{path}?lang={language}")
-        assert accessibility_problems(page) == [], f"{path}?lang={language}"
+        assert accessibility_problems(page) == [], f"{path}?lang={language} ({scheme})"
 
 
 @pytest.mark.parametrize(
