@@ -1,6 +1,7 @@
 """The public read benchmark (public feeds issue, "How it is checked"). See bench/README.md.
 
     .venv/bin/python -m bench.public_read            # full scale: 200 staff, 100,000 posts
+    .venv/bin/python -m bench.public_read --rounds 3     # medians over 3 rounds (noisy machine)
     .venv/bin/python -m bench.public_read --posts 5000 --duration 5 --phases warm
 
 Seeds one institution on PostgreSQL (reused while the scale stays the same), serves it with
@@ -11,7 +12,9 @@ the production proxy config (``platform/nginx``) against a static file served by
 Each figure is printed as a ratio to its reference measured in the same run, with PASS or FAIL
 against the goals in ``bench.report.GOALS``; results also go to bench/results/ as JSON.
 
-``python -m bench.public_read seed`` is the seeding step alone (run with Django's environment).
+``python -m bench.public_read serve [--cold]`` sets up the same way and serves until interrupted
+(for profiling by hand); ``python -m bench.public_read seed`` is the seeding step alone (the run
+calls it with Django's environment).
 """
 
 from __future__ import annotations

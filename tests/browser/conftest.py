@@ -20,8 +20,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.urls import get_resolver
-from django.views.static import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -166,19 +164,10 @@ def page(context, page_log):
 
 @pytest.fixture
 def server(live_server, settings):
-    """The live server, with links built on its address and uploads served from this test's
-    MEDIA_ROOT."""
+    """The live server (it serves uploads from this test's MEDIA_ROOT itself), with absolute
+    links (canonical, feeds, OpenGraph) built on its address."""
     settings.PODIUM_BASE_URL = live_server.url
-    # podium/urls.py binds the media view's document_root at import time; the autouse
-    # _media_root fixture gives every test its own MEDIA_ROOT, so point the view at it.
-    patched = []
-    for pattern in get_resolver().url_patterns:
-        if getattr(pattern, "callback", None) is serve and "document_root" in pattern.default_args:
-            patched.append((pattern, pattern.default_args["document_root"]))
-            pattern.default_args["document_root"] = settings.MEDIA_ROOT
-    yield live_server
-    for pattern, root in patched:
-        pattern.default_args["document_root"] = root
+    return live_server
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from tests.browser.helpers import accessibility_problems, german, horizontal_ove
 # One xdist worker runs every browser test, so that one Chromium serves them all.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
+FEEDS = ("atom", "rss", "json")
+
 # A piece of interface text on each page (an English message of the catalogue), and where.
 PAGE_TEXTS = {
     "institution": ("#posts-heading", "Latest posts"),
@@ -78,9 +80,6 @@ def test_anonymous_reader_gets_no_cookie_and_talks_only_to_the_server(server, pa
     # Every page's styles and images were fetched too, from the server alone.
     assert any(url.endswith("/podium.css") for url in page_log.requests)
     assert any("/media/" in url for url in page_log.requests)
-
-
-FEEDS = ("atom", "rss", "json")
 
 
 @pytest.mark.parametrize(

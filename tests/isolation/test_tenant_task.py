@@ -21,10 +21,17 @@ from tests.conftest import Cast
 pytestmark = pytest.mark.xdist_group("celery-worker")
 
 
-@pytest.fixture
-def worker(transactional_db):
+@pytest.fixture(scope="module")
+def celery_worker_thread():
+    """One real worker for the module, on the configured broker, starting from an empty queue."""
+    app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as running:
         yield running
+
+
+@pytest.fixture
+def worker(celery_worker_thread, transactional_db):
+    return celery_worker_thread
 
 
 def _scheduled_post(side, when):
