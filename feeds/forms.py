@@ -176,6 +176,7 @@ class PostForm(forms.Form):
         **kwargs,
     ) -> None:
         kwargs.setdefault("auto_id", "composer-%s")
+        kwargs.setdefault("label_suffix", "")  # labels read as names, as elsewhere in Podium
         super().__init__(data, files, **kwargs)
         self.institution = institution
         self.intent = intent if intent in INTENTS else PREVIEW
