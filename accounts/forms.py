@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import images
+from accounts.auth import clear_sign_in_failures, record_sign_in_failure, sign_in_blocked
 from accounts.errors import DomainError
 from accounts.models import (
     Institution,
@@ -67,7 +68,26 @@ class SignInForm(PlainLabels, auth_forms.AuthenticationForm):
             "This e-mail address and password do not match an account. "
             "Check both; the password is case-sensitive."
         ),
+        "too_many_attempts": _(
+            "Too many failed attempts to sign in with this address. Wait 15 minutes, or set a "
+            "new password with “Forgotten your password?”."
+        ),
     }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        if email and sign_in_blocked(email):
+            raise forms.ValidationError(
+                self.error_messages["too_many_attempts"], code="too_many_attempts"
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if email:
+                record_sign_in_failure(email)
+            raise
+        clear_sign_in_failures(email)
+        return cleaned
 
 
 class PasswordChangeForm(PlainLabels, auth_forms.PasswordChangeForm):

@@ -224,3 +224,33 @@ def test_role_without_permission_sees_the_403_page(client, cast):
     response = client.get(reverse("accounts:members", args=[cast.a.institution.slug]))
     assert response.status_code == 403
     assert "Your role does not allow this page" in response.content.decode()
+
+
+def test_repeated_failed_sign_ins_are_refused_for_a_while(client, cast):
+    from accounts.auth import SIGN_IN_LIMIT
+
+    email = cast.a.author.user.email
+    url = reverse("accounts:login")
+    for _ in range(SIGN_IN_LIMIT):
+        assert client.post(url, {"username": email, "password": "wrong"}).status_code == 400
+    blocked = client.post(url, {"username": email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many failed attempts" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Other people are not affected.
+    other = client.post(url, {"username": cast.a.admin.user.email, "password": PASSWORD})
+    assert other.status_code == 302
+
+
+def test_a_successful_sign_in_clears_earlier_failures(client, cast):
+    from accounts.auth import SIGN_IN_LIMIT
+
+    email = cast.a.author.user.email
+    url = reverse("accounts:login")
+    for _ in range(SIGN_IN_LIMIT - 1):
+        client.post(url, {"username": email, "password": "wrong"})
+    assert client.post(url, {"username": email, "password": PASSWORD}).status_code == 302
+    client.logout()
+    for _ in range(SIGN_IN_LIMIT - 1):
+        client.post(url, {"username": email, "password": "wrong"})
+    assert client.post(url, {"username": email, "password": PASSWORD}).status_code == 302
