@@ -2,9 +2,10 @@
 
 Public views are decorated with ``public_view``. They never touch the session, so they send no
 cookie and no ``Vary: Cookie``. ``PublicCacheMiddleware`` keeps their rendered responses in the
-shared cache under a key that includes the institution's *public version*; any change to what
-an institution shows publicly calls ``public_content_changed``, which sets a new version once the
-transaction commits, so the next request renders afresh (DESIGN section 8).
+shared cache, each stored with the institution's *public version* it was rendered under; any
+change to what an institution shows publicly calls ``public_content_changed``, which sets a new
+version once the transaction commits, so the next request finds the stored page outdated and
+renders afresh (DESIGN section 8). A request reads the version and the page in one round trip.
 """
 
 from __future__ import annotations
@@ -94,11 +95,22 @@ def _current_version(scope: str) -> str:
     return version
 
 
-def _page_key(scope: str, version: str, request: HttpRequest) -> str:
+def _page_key(scope: str, request: HttpRequest) -> str:
     kept = [(name, request.GET.get(name, "")) for name in PUBLIC_QUERY_PARAMETERS]
     address = f"{request.path}?{kept}"
     path = hashlib.sha256(address.encode()).hexdigest()[:32]
-    return f"pubpage:{scope}:{version.split('|', 1)[0]}:{path}"
+    return f"pubpage:{scope}:{path}"
+
+
+# Paths no public view answers (see podium/urls.py): their requests skip the server cache.
+_NEVER_PUBLIC_PREFIXES = ("/accounts/", "/api/", "/ops/", "/static/", "/media/")
+_PUBLIC_UNDER_NEVER_PUBLIC = ("/api/v1/docs/",)
+
+
+def _never_public(path: str) -> bool:
+    if path.startswith(_NEVER_PUBLIC_PREFIXES):
+        return not path.startswith(_PUBLIC_UNDER_NEVER_PUBLIC)
+    return path == "/healthz"
 
 
 def _finish(request: HttpRequest, response: HttpResponse, etag: str, modified: int) -> HttpResponse:
@@ -114,32 +126,35 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") or _never_public(request.path_info):
             return self.get_response(request)
-        enabled = settings.PODIUM_PUBLIC_CACHE_SECONDS > 0
+        if settings.PODIUM_PUBLIC_CACHE_SECONDS <= 0:
+            return self._render(request, None, None)
         scope = _scope_of(request.path_info)
-        version = _current_version(scope) if enabled else None
-        if enabled:
-            entry = cache.get(_page_key(scope, version, request))
-            if entry is not None:
-                return self._from_entry(request, entry)
+        page_key, version_key = _page_key(scope, request), _version_key(scope)
+        found = cache.get_many([version_key, page_key])
+        version = found.get(version_key)
+        entry = found.get(page_key)
+        if version is None:
+            version = _current_version(scope)  # none yet (or evicted): start one
+        elif entry is not None and entry[0] == version:
+            return self._from_entry(request, entry)
+        return self._render(request, version, page_key)
 
+    def _render(self, request: HttpRequest, version: str | None, key: str | None) -> HttpResponse:
+        """The view's response, stored under ``key`` with ``version`` when it is public."""
         response = self.get_response(request)
         if not getattr(response, "public_cacheable", False) or response.streaming:
             return response
         etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
         modified = int(version.split("|", 1)[1]) if version else int(time.time())
-        if enabled:
+        if key is not None:
             headers = [(k, v) for k, v in response.items() if k.lower() not in _HEADERS_NOT_STORED]
-            entry = (response.status_code, response.content, headers, etag, modified)
-            cache.set(
-                _page_key(scope, version, request), entry, settings.PODIUM_PUBLIC_CACHE_SECONDS
-            )
+            entry = (version, response.status_code, response.content, headers, etag, modified)
+            cache.set(key, entry, settings.PODIUM_PUBLIC_CACHE_SECONDS)
         return _finish(request, response, etag, modified)
 
     def _from_entry(self, request: HttpRequest, entry: tuple) -> HttpResponse:
-        status, content, headers, etag, modified = entry
-        response = HttpResponse(content, status=status)
-        for name, value in headers:
-            response[name] = value
+        _version, status, content, headers, etag, modified = entry
+        response = HttpResponse(content, status=status, headers=headers)
         return _finish(request, response, etag, modified)

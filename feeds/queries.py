@@ -7,10 +7,27 @@ number of queries and the same index range scan whatever the number of posts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    DateTimeField,
+    Expression,
+    ExpressionList,
+    Field,
+    Max,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,9 +35,11 @@ from django.utils.translation import gettext_lazy
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
 from accounts.queries import active_members
+from accounts.tenancy import current_institution_id
 from feeds.models import Attachment, Media, Post, PostState, Revision
 
 PAGE_SIZE = 20
+_LARGEST_ID = 2**63 - 1  # ids are 64-bit integers (BigAutoField)
 _CURSOR_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
 
@@ -45,7 +64,213 @@ def public_posts() -> QuerySet[Post]:
     ).order_by("-published_at", "-id")
 
 
-def encode_cursor(post: Post) -> str:
+# Compiled reads --------------------------------------------------------------------------------
+# Django builds and compiles a queryset's SQL every time it runs it. For the few reads that every
+# public page runs, that costs more than the database does. These reads are compiled once per
+# shape, institution and database (the tenant manager's filter is part of the SQL) and then run
+# with new values for their Params.
+
+
+class Param(Expression):
+    """A value given when a compiled read runs: compiles to a placeholder."""
+
+    def __init__(self, name: str, output_field: Field) -> None:
+        super().__init__(output_field=output_field)
+        self.name = name
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        return "%s", [self]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple  # values, and Params to fill in
+    columns: tuple  # the selected expressions (for the database's value converters)
+
+
+_compiled: dict[tuple, _Compiled] = {}
+
+
+def _compiled_rows(shape: Hashable, build: Callable[[], QuerySet], **values: Any) -> list[tuple]:
+    """The rows of ``build()``'s values_list() query, with ``values`` for its Params."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    key = (connection.alias, connection.vendor, current_institution_id(), shape)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiler = build().query.get_compiler(connection=connection)  # the manager fails closed
+        sql, params = compiler.as_sql()
+        columns = tuple(column for column, _sql, _alias in compiler.select[: compiler.col_count])
+        compiled = _compiled[key] = _Compiled(sql, tuple(params), columns)
+    params = [
+        p.output_field.get_db_prep_value(values[p.name], connection) if isinstance(p, Param) else p
+        for p in compiled.params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    converters = []
+    for position, column in enumerate(compiled.columns):
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((position, functions, column))
+    if converters:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for position, functions, column in converters:
+                for function in functions:
+                    row[position] = function(row[position], column, connection)
+    return rows
+
+
+# Public lists: plain rows ----------------------------------------------------------------------
+# The public pages and feeds list many posts per request and are the busiest reads of Podium.
+# They read plain rows with only the columns they show: building model instances (and compiling
+# the wide SELECTs that fill them) would cost more than the queries themselves.
+
+
+class PublicAuthor(NamedTuple):
+    id: int
+    handle: str
+    display_name: str
+    avatar: str  # the stored file's name; "" when there is no photo
+
+
+class PublicImage(NamedTuple):
+    image: str  # stored file names
+    small: str
+    width: int
+    height: int
+    content_type: str
+    byte_size: int
+    alt_text: str
+
+
+class PublicPost(NamedTuple):
+    """A public post as lists and feeds show it: its public revision's text and images."""
+
+    id: int
+    published_at: datetime
+    corrected_at: datetime | None
+    body_html: str
+    language: str
+    author: PublicAuthor
+    images: tuple[PublicImage, ...]
+
+
+_PUBLIC_POST_COLUMNS = (
+    "id",
+    "published_at",
+    "corrected_at",
+    "public_revision_id",
+    "public_revision__body_html",
+    "public_revision__language",
+    "author_id",
+    "author__handle",
+    "author__display_name",
+    "author__avatar",
+)
+
+
+def _public(by_author: bool, after_cursor: bool, limit: int) -> QuerySet[Post]:
+    posts = Post.objects.filter(published_at__isnull=False, retracted_at__isnull=True)
+    if by_author:
+        posts = posts.filter(author_id=Param("author", BigIntegerField()))
+    if after_cursor:
+        when = Param("when", DateTimeField())
+        posts = posts.filter(
+            Q(published_at__lt=when) | Q(published_at=when, id__lt=Param("post", BigIntegerField()))
+        )
+    return posts.order_by("-published_at", "-id").values_list(*_PUBLIC_POST_COLUMNS)[:limit]
+
+
+def _public_rows(
+    limit: int,
+    author: Membership | PublicProfile | None = None,
+    cursor: tuple[datetime, int] | None = None,
+) -> list[PublicPost]:
+    """The first ``limit`` public posts (of one author, after a cursor), with their images."""
+    by_author, after_cursor = author is not None, cursor is not None
+    rows = _compiled_rows(
+        ("public posts", by_author, after_cursor, limit),
+        lambda: _public(by_author, after_cursor, limit),
+        author=author.id if author else None,
+        when=cursor[0] if cursor else None,
+        post=cursor[1] if cursor else None,
+    )
+    images = images_of([row[3] for row in rows if row[3] is not None], limit)
+    return [
+        PublicPost(
+            post_id,
+            published_at,
+            corrected_at,
+            body_html,
+            language,
+            PublicAuthor(author_id, handle, display_name, avatar),
+            images.get(revision_id, ()),
+        )
+        for (
+            post_id,
+            published_at,
+            corrected_at,
+            revision_id,
+            body_html,
+            language,
+            author_id,
+            handle,
+            display_name,
+            avatar,
+        ) in rows
+    ]
+
+
+def _images(slots: int) -> QuerySet[Attachment]:
+    ids = [Param(f"revision{i}", BigIntegerField()) for i in range(slots)]
+    return (
+        Attachment.objects.filter(revision_id__in=ExpressionList(*ids))
+        .order_by("revision_id", "position")
+        .values_list(
+            "revision_id",
+            "media__image",
+            "media__small",
+            "media__width",
+            "media__height",
+            "media__content_type",
+            "media__byte_size",
+            "alt_text",
+        )
+    )
+
+
+def images_of(revision_ids: list[int], slots: int = 0) -> dict[int, tuple[PublicImage, ...]]:
+    """The images of each revision, in their order (one query; none for no revisions).
+
+    The query has ``slots`` places for ids (at least as many as given; the rest repeat the
+    first id), so that lists of any length up to it share one compiled query.
+    """
+    if not revision_ids:
+        return {}
+    slots = max(slots, len(revision_ids))
+    padded = revision_ids + [revision_ids[0]] * (slots - len(revision_ids))
+    rows = _compiled_rows(
+        ("images", slots),
+        lambda: _images(slots),
+        **{f"revision{i}": revision_id for i, revision_id in enumerate(padded)},
+    )
+    found: dict[int, list[PublicImage]] = {}
+    for revision_id, *image in rows:
+        found.setdefault(revision_id, []).append(PublicImage(*image))
+    return {revision_id: tuple(images) for revision_id, images in found.items()}
+
+
+def latest_public_posts(
+    limit: int, author: Membership | PublicProfile | None = None
+) -> list[PublicPost]:
+    """The newest public posts of the current institution (or of one member), as rows."""
+    return _public_rows(limit, author)
+
+
+def encode_cursor(post: Post | PublicPost) -> str:
     micros = int(post.published_at.timestamp() * 1_000_000)
     return f"{micros}-{post.id}"
 
@@ -55,6 +280,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     if match is None:
         raise BadCursor(field="before")
     micros, post_id = int(match.group(1)), int(match.group(2))
+    if post_id > _LARGEST_ID:  # not an id: no cursor of ours carries it
+        raise BadCursor(field="before")
     try:
         when = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
     except (OverflowError, OSError, ValueError) as error:
@@ -64,17 +291,17 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 @dataclass(frozen=True)
 class Page:
-    posts: list[Post]
+    posts: list[PublicPost]
     next_cursor: str | None
     is_first: bool
 
 
-def page_of(posts: QuerySet[Post], before: str | None, size: int = PAGE_SIZE) -> Page:
-    """One page of a newest-first post list, starting after the cursor (None: the first page)."""
-    if before:
-        when, post_id = decode_cursor(before)
-        posts = posts.filter(Q(published_at__lt=when) | Q(published_at=when, id__lt=post_id))
-    rows = list(posts[: size + 1])
+def public_page(
+    before: str | None, author: Membership | PublicProfile | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """One page of public posts (of one member when given), newest first, after the cursor
+    (None: the first page). Two queries on any page: keyset, never an offset."""
+    rows = _public_rows(size + 1, author, decode_cursor(before) if before else None)
     has_more = len(rows) > size
     rows = rows[:size]
     return Page(rows, encode_cursor(rows[-1]) if has_more and rows else None, not before)
@@ -92,17 +319,136 @@ def permalink_post(post_id: int) -> Post:
     return post
 
 
-def correction_history(post: Post) -> list[Revision]:
+class PermalinkAuthor(NamedTuple):
+    id: int
+    handle: str
+    display_name: str
+    avatar: str  # the stored file's name; "" when there is no photo
+    job_title: str
+    status: str
+
+    @property
+    def is_former(self) -> bool:
+        return self.status == Membership.Status.FORMER
+
+
+class Permalink(NamedTuple):
+    """A published post as its permalink shows it (public, or retracted with its notice)."""
+
+    id: int
+    published_at: datetime
+    corrected_at: datetime | None
+    retracted_at: datetime | None
+    retraction_reason: str
+    public_revision_id: int | None
+    body_html: str
+    language: str
+    author: PermalinkAuthor
+    images: tuple[PublicImage, ...]
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+def _permalink() -> QuerySet[Post]:
+    return Post.objects.filter(
+        published_at__isnull=False, id=Param("post", BigIntegerField())
+    ).values_list(
+        "id",
+        "published_at",
+        "corrected_at",
+        "retracted_at",
+        "retraction_reason",
+        "public_revision_id",
+        "public_revision__body_html",
+        "public_revision__language",
+        "author_id",
+        "author__handle",
+        "author__display_name",
+        "author__avatar",
+        "author__job_title",
+        "author__status",
+    )[:1]
+
+
+def public_permalink(post_id: int) -> Permalink:
+    """``permalink_post`` as plain rows for the permalink page: two queries. Else NotFound."""
+    rows = (
+        _compiled_rows(("permalink",), _permalink, post=post_id) if post_id <= _LARGEST_ID else []
+    )
+    if not rows:
+        raise NotFound(_("There is no published post at this address."))
+    (
+        post_id,
+        published_at,
+        corrected_at,
+        retracted_at,
+        retraction_reason,
+        revision_id,
+        body_html,
+        language,
+        *author,
+    ) = rows[0]
+    images = images_of([revision_id]) if revision_id and retracted_at is None else {}
+    return Permalink(
+        post_id,
+        published_at,
+        corrected_at,
+        retracted_at,
+        retraction_reason,
+        revision_id,
+        body_html,
+        language,
+        PermalinkAuthor(*author),
+        images.get(revision_id, ()),
+    )
+
+
+def correction_history(post: Post | Permalink) -> list[Revision]:
     """Every text of the post that was public at some time, oldest first."""
-    return list(Revision.objects.filter(post=post, published_at__isnull=False).order_by("number"))
+    return list(
+        Revision.objects.filter(post_id=post.id, published_at__isnull=False).order_by("number")
+    )
 
 
 def profile_member(handle: str) -> Membership:
     """A member's public profile by handle (former staff included). Else NotFound."""
-    member = Membership.objects.filter(handle=handle.lower()).select_related("user").first()
+    member = Membership.objects.filter(handle=handle.lower()).first()
     if member is None:
         raise NotFound(_("There is no profile with this handle here."))
     return member
+
+
+class PublicProfile(NamedTuple):
+    """``profile_member`` as plain rows for the profile page and feeds."""
+
+    id: int
+    handle: str
+    display_name: str
+    job_title: str
+    bio: str
+    avatar: str  # the stored file's name; "" when there is no photo
+    links: list
+    status: str
+
+    @property
+    def is_former(self) -> bool:
+        return self.status == Membership.Status.FORMER
+
+
+def _profile() -> QuerySet[Membership]:
+    return Membership.objects.filter(handle=Param("handle", CharField())).values_list(
+        "id", "handle", "display_name", "job_title", "bio", "avatar", "links", "status"
+    )[:1]
+
+
+def public_profile(handle: str) -> PublicProfile:
+    """A member's public profile by handle (former staff included). Else NotFound."""
+    rows = _compiled_rows(("profile",), _profile, handle=handle.lower())
+    if not rows:
+        raise NotFound(_("There is no profile with this handle here."))
+    return PublicProfile(*rows[0])
 
 
 def posts_by(member: Membership) -> QuerySet[Post]:
@@ -184,9 +530,34 @@ def staff_of_status(status: str) -> QuerySet[Membership]:
     return former_members() if status == Membership.Status.FORMER else active_members()
 
 
+class PublicMember(NamedTuple):
+    id: int
+    handle: str
+    display_name: str
+    job_title: str
+    avatar: str  # the stored file's name; "" when there is no photo
+
+
+_PUBLIC_MEMBER_COLUMNS = ("id", "handle", "display_name", "job_title", "avatar")
+
+
+def staff_preview(status: str, limit: int) -> tuple[list[PublicMember], int]:
+    """The first members of a status by name, and how many there are: one query (the count is
+    a window over the whole list, taken before the limit)."""
+    rows = _compiled_rows(
+        ("staff preview", status, limit),
+        lambda: (
+            staff_of_status(status)
+            .annotate(total=Window(Count("id")))
+            .values_list(*_PUBLIC_MEMBER_COLUMNS, "total")[:limit]
+        ),
+    )
+    return [PublicMember(*row[:-1]) for row in rows], rows[0][-1] if rows else 0
+
+
 @dataclass(frozen=True)
 class StaffPage:
-    members: list[Membership]
+    members: list[PublicMember]
     next_cursor: str | None
     is_first: bool
 
@@ -208,7 +579,7 @@ def staff_page(
             Q(display_name__gt=Subquery(anchor))
             | Q(display_name=Subquery(anchor), id__gt=int(after))
         )
-    rows = list(members[: size + 1])
+    rows = [PublicMember(*row) for row in members.values_list(*_PUBLIC_MEMBER_COLUMNS)[: size + 1]]
     has_more = len(rows) > size
     rows = rows[:size]
     return StaffPage(rows, str(rows[-1].id) if has_more and rows else None, not after)

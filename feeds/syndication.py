@@ -1,9 +1,12 @@
 """Machine-readable public documents: Atom 1.0, RSS 2.0 and JSON Feed 1.1 of an institution's
-and a member's posts, and the sitemaps.
+and a member's posts, and the sitemaps; and the addresses of the public pages.
 
-The feeds are built on Django's syndication framework (``Feed`` and the generators in
-``django.utils.feedgenerator``) with a small JSON Feed 1.1 generator beside them. Every address
-in them is absolute, built from ``settings.PODIUM_BASE_URL``; the request's host is never used.
+The feeds write exactly what Django's syndication framework (``django.utils.feedgenerator``'s
+``Atom1Feed`` and ``Rss201rev2Feed``) writes for the same items, and a JSON Feed 1.1 beside
+them, but build each document as one string from rows read once: the framework's generic
+machinery (one ``reverse()``, several attribute look-ups and SAX calls per element) cost more
+than everything else of a feed request together. Every address in them is absolute, built from
+``settings.PODIUM_BASE_URL``; the request's host is never used.
 
 Item ids are tag URIs (RFC 4151) and never change: ``tag:<host>,<date>:post/<id>``, where
 ``host`` is the host name of the installation's base URL and ``date`` the day the institution
@@ -20,31 +23,29 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime
+from functools import cached_property, lru_cache
 from io import StringIO
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
 
 import nh3
 from django.conf import settings
-from django.contrib.syndication.views import Feed
-from django.urls import reverse
-from django.utils.feedgenerator import (
-    Atom1Feed,
-    Enclosure,
-    Rss201rev2Feed,
-    SyndicationFeed,
-    rfc3339_date,
-)
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.encoding import iri_to_uri
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.xmlutils import SimplerXMLGenerator
+from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
 
-from accounts.models import Institution, Membership
+from accounts.models import Institution
 from feeds import queries
-from feeds.models import Attachment, Post
-from feeds.rendering import excerpt
+from feeds.queries import PublicImage, PublicPost, PublicProfile
+from feeds.rendering import ALLOWED_TAGS, excerpt
 
 FEED_LENGTH = 50
 # The sitemap protocol allows 50,000 addresses per file; above that an index lists the files.
@@ -54,6 +55,12 @@ SITEMAP_LIMIT = 50_000
 _HASHTAG_RE = re.compile(r'<span class="p-category hashtag">#([^<]+)</span>')
 # Site-relative links in sanitised post HTML (mentions link to profiles as "/slug/@handle/").
 _RELATIVE_HREF_RE = re.compile(r'href="/(?!/)')
+# A tag as nh3 writes the tags feeds.rendering allows.
+_SANITISED_TAG_RE = re.compile(
+    r"</?(?:" + "|".join(sorted(ALLOWED_TAGS)) + r')(?:\s+[a-z-]+="[^"]*")*\s*/?>'
+)
+# What XML 1.0 cannot carry; Django's SimplerXMLGenerator refuses it the same way.
+_XML_CONTROL_RE = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")
 
 
 # Addresses -------------------------------------------------------------------------------------
@@ -64,22 +71,114 @@ def absolute_url(path: str) -> str:
     return settings.PODIUM_BASE_URL + path
 
 
-def institution_url(institution: Institution) -> str:
-    return absolute_url(reverse("feeds:institution", args=[institution.slug]))
-
-
-def profile_page_url(institution: Institution, member: Membership) -> str:
-    return absolute_url(reverse("feeds:profile", args=[institution.slug, member.handle]))
-
-
-def post_url(institution: Institution, post: Post) -> str:
-    return absolute_url(reverse("feeds:post", args=[institution.slug, post.id]))
+def media_path(name: str) -> str:
+    """The address of a stored file by its name, as ``FieldFile.url`` gives it."""
+    return default_storage.url(name)
 
 
 def media_url(file) -> str:
     """The absolute address of an uploaded file (relative MEDIA_URL made absolute)."""
-    url = file.url
+    return _absolute(file.url)
+
+
+def stored_file_url(name: str) -> str:
+    """The absolute address of a stored file by its name (rows carry names, not files)."""
+    return _absolute(media_path(name))
+
+
+def _absolute(url: str) -> str:
     return url if urlsplit(url).scheme else absolute_url(url)
+
+
+# Routes as templates. A page links to dozens of profiles and posts, and reverse() costs tens
+# of microseconds a call; so each public route is reversed once per process (and URLconf and
+# script prefix) with stand-ins for its arguments, and addresses are filled in from the parts
+# between them. The arguments of these routes (slugs, handles, ids, feed formats) pass their
+# URL converters unchanged and need no quoting, so the result is what reverse() gives.
+_SLUG, _HANDLE, _ID, _FORMAT = "slug0stand0in", "handle0stand0in", "987654321987654321", "atom"
+_STAND_INS = {
+    "feeds:landing": (),
+    "feeds:institution": (_SLUG,),
+    "feeds:staff": (_SLUG,),
+    "feeds:sitemap": (_SLUG,),
+    "feeds:profile": (_SLUG, _HANDLE),
+    "feeds:post": (_SLUG, _ID),
+    "feeds:institution-feed": (_SLUG, _FORMAT),
+    "feeds:profile-feed": (_SLUG, _HANDLE, _FORMAT),
+}
+
+
+@lru_cache(maxsize=64)
+def _route_parts(urlconf: str, script_prefix: str, name: str) -> tuple[str, ...]:
+    """The literal parts of a route around its arguments (empty: reverse it each time)."""
+    stand_ins = _STAND_INS[name]
+    parts = [reverse(name, urlconf=urlconf, args=stand_ins)]
+    for stand_in in stand_ins:
+        head, found, tail = parts.pop().partition(stand_in)
+        if not found or stand_in in tail:
+            return ()
+        parts += [head, tail]
+    return tuple(parts)
+
+
+def _route(name: str) -> Callable[..., str]:
+    """A function giving ``reverse(name, args=args)`` for the route's arguments."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    parts = _route_parts(urlconf, get_script_prefix(), name)
+    if not parts:
+        return lambda *args: reverse(name, args=args)
+    if len(parts) == 2:
+        head, tail = parts
+        return lambda arg: f"{head}{arg}{tail}"
+    if len(parts) == 3:
+        head, middle, tail = parts
+        return lambda first, second: f"{head}{first}{middle}{second}{tail}"
+    return lambda *args: "".join(
+        [parts[0], *(f"{arg}{part}" for arg, part in zip(args, parts[1:], strict=True))]
+    )
+
+
+class PublicAddresses:
+    """Site-relative addresses of one institution's public pages and feeds."""
+
+    def __init__(self, institution_slug: str) -> None:
+        self.slug = institution_slug
+
+    @cached_property
+    def landing(self) -> str:
+        return _route("feeds:landing")()
+
+    @cached_property
+    def institution(self) -> str:
+        return _route("feeds:institution")(self.slug)
+
+    @cached_property
+    def staff(self) -> str:
+        return _route("feeds:staff")(self.slug)
+
+    @cached_property
+    def sitemap(self) -> str:
+        return _route("feeds:sitemap")(self.slug)
+
+    @cached_property
+    def _profile(self) -> Callable[..., str]:
+        return _route("feeds:profile")
+
+    @cached_property
+    def _post(self) -> Callable[..., str]:
+        return _route("feeds:post")
+
+    def profile(self, handle: str) -> str:
+        return self._profile(self.slug, handle)
+
+    def post(self, post_id: int) -> str:
+        return self._post(self.slug, post_id)
+
+    def feed(self, fmt: str) -> str:
+        return _route("feeds:institution-feed")(self.slug, fmt)
+
+    def profile_feed(self, handle: str, fmt: str) -> str:
+        return _route("feeds:profile-feed")(self.slug, handle, fmt)
 
 
 def _tag_authority(institution: Institution) -> str:
@@ -87,132 +186,326 @@ def _tag_authority(institution: Institution) -> str:
     return f"tag:{host},{institution.created_at.astimezone(UTC):%Y-%m-%d}:"
 
 
-def post_tag_uri(institution: Institution, post: Post) -> str:
-    """The permanent id of a post in every feed (see the module docstring)."""
-    return f"{_tag_authority(institution)}post/{post.id}"
-
-
-# What feeds and pages derive from a post's public revision ------------------------------------
+# What feeds and pages derive from a post's public text ----------------------------------------
 
 
 def text_of(body_html: str) -> str:
     """The plain text of sanitised post HTML, on one line (titles, summaries, meta tags)."""
-    return " ".join(html.unescape(nh3.clean(body_html, tags=set())).split())
+    # body_html is nh3's output: tags of ALLOWED_TAGS with double-quoted attributes, and text
+    # with < > & escaped. Removing those tags gives the text nh3.clean(tags=set()) gives (a feed
+    # does this 50 times); anything else goes to nh3.
+    text = _SANITISED_TAG_RE.sub("", body_html)
+    if "<" in text or ">" in text:
+        text = nh3.clean(body_html, tags=set())
+    return " ".join(html.unescape(text).split())
 
 
-def post_title(post: Post, length: int = 80) -> str:
-    return excerpt(text_of(post.public_revision.body_html), length)
-
-
-def post_hashtags(post: Post) -> list[str]:
+def hashtags_of(body_html: str) -> list[str]:
     """The hashtags the rendered text marks up (``p-category``), without duplicates."""
     seen: dict[str, str] = {}
-    for tag in _HASHTAG_RE.findall(post.public_revision.body_html):
+    for tag in _HASHTAG_RE.findall(body_html):
         tag = html.unescape(tag)
         seen.setdefault(tag.lower(), tag)
     return list(seen.values())
 
 
-def post_images(post: Post) -> list[Attachment]:
-    """The attachments of the public revision, prefetched by ``queries.public_posts``."""
-    return list(post.public_revision.attachments.all())
-
-
-def content_html(post: Post) -> str:
+def _content_html(body_html: str, images: Iterable[tuple[str, PublicImage]]) -> str:
     """The post's HTML for feed readers: absolute links, and its images with their alt texts."""
-    images = "".join(
+    pictures = "".join(
         format_html(
             '<p><img src="{}" alt="{}" width="{}" height="{}"></p>',
-            media_url(attachment.media.image),
-            attachment.alt_text,
-            attachment.media.width,
-            attachment.media.height,
+            url,
+            image.alt_text,
+            image.width,
+            image.height,
         )
-        for attachment in post_images(post)
+        for url, image in images
     )
-    body = _RELATIVE_HREF_RE.sub(
-        f'href="{settings.PODIUM_BASE_URL}/', post.public_revision.body_html
+    return _RELATIVE_HREF_RE.sub(f'href="{settings.PODIUM_BASE_URL}/', body_html) + pictures
+
+
+# Feeds -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What a feed says about itself."""
+
+    title: str
+    link: str
+    description: str
+    language: str
+    feed_url: str
+    guid: str
+    author_name: str
+    json_authors: list[dict]
+    icon: str | None
+    fallback_date: datetime
+
+
+@dataclass(frozen=True)
+class _Item:
+    title: str
+    link: str
+    content: str
+    summary: str
+    guid: str
+    published: datetime
+    updated: datetime
+    author_name: str
+    author_link: str
+    categories: list[str]
+    # (absolute address, length, type, title) of each image
+    enclosures: list[tuple[str, str, str, str]]
+    language: str
+    json_author: dict
+
+
+def _author_json(name: str, url: str, avatar: str) -> dict:
+    author = {"name": name, "url": url}
+    if avatar:
+        author["avatar"] = stored_file_url(avatar)
+    return author
+
+
+def _head(institution: Institution, member: PublicProfile | None, fmt: str) -> _Head:
+    addresses = PublicAddresses(institution.slug)
+    if member is None:
+        link = absolute_url(addresses.institution)
+        title = institution.name
+        description = institution.description or _("Posts of %(name)s") % {"name": institution.name}
+        feed_path = addresses.feed(fmt)
+        guid = _tag_authority(institution) + "posts"
+        author_name = institution.name
+        json_authors = [{"name": institution.name, "url": link}]
+    else:
+        link = absolute_url(addresses.profile(member.handle))
+        title = f"{member.display_name} · {institution.name}"
+        if member.job_title:
+            description = f"{member.job_title}, {institution.name}"
+        else:
+            description = institution.name
+        feed_path = addresses.profile_feed(member.handle, fmt)
+        guid = _tag_authority(institution) + f"member/{member.id}"
+        author_name = member.display_name
+        json_authors = [_author_json(member.display_name, link, member.avatar)]
+    return _Head(
+        title=title,
+        link=link,
+        description=description,
+        language=institution.locale,
+        feed_url=absolute_url(feed_path),
+        guid=guid,
+        author_name=author_name,
+        json_authors=json_authors,
+        icon=media_url(institution.logo) if institution.logo else None,
+        fallback_date=institution.created_at,
     )
-    return body + images
 
 
-def last_change(post: Post) -> datetime:
-    """When the public text last changed: the correction, else the publication."""
-    return post.corrected_at or post.published_at
+def _items(institution: Institution, posts: list[PublicPost]) -> list[_Item]:
+    addresses = PublicAddresses(institution.slug)
+    # Addresses in items are URIs (Django's generators pass each through iri_to_uri); paths of
+    # routes and stored files are already, so only the base can change.
+    base = iri_to_uri(settings.PODIUM_BASE_URL)
+    authority = _tag_authority(institution)
+    authors: dict[int, tuple[str, dict]] = {}
+    items = []
+    for post in posts:
+        author = post.author
+        if author.id not in authors:
+            path = addresses.profile(author.handle)
+            authors[author.id] = (
+                base + path,
+                _author_json(author.display_name, absolute_url(path), author.avatar),
+            )
+        author_link, json_author = authors[author.id]
+        images = [(stored_file_url(image.image), image) for image in post.images]
+        text = text_of(post.body_html)
+        items.append(
+            _Item(
+                title=excerpt(text, 80),
+                link=base + addresses.post(post.id),
+                content=_content_html(post.body_html, images),
+                summary=excerpt(text, 300),
+                guid=f"{authority}post/{post.id}",
+                published=post.published_at,
+                updated=post.corrected_at or post.published_at,
+                author_name=author.display_name,
+                author_link=author_link,
+                categories=hashtags_of(post.body_html),
+                enclosures=[
+                    (url, str(image.byte_size), image.content_type, image.alt_text)
+                    for url, image in images
+                ],
+                language=post.language,
+                json_author=json_author,
+            )
+        )
+    return items
 
 
-# Generators ------------------------------------------------------------------------------------
+def _latest(head: _Head, items: list[_Item]) -> datetime:
+    """The newest date of the items; an empty feed's own fixed date (stable ETags)."""
+    dates = [date for item in items for date in (item.updated, item.published)]
+    return max(dates, default=head.fallback_date)
 
 
-class _StableDateMixin:
-    """An empty feed's date is the feed's own fixed date, not "now" (stable ETags)."""
-
-    def latest_post_date(self) -> datetime:
-        if self.items:
-            return super().latest_post_date()
-        return self.feed.get("fallback_date") or datetime.now(tz=UTC)
+def _rfc3339(value: datetime) -> str:
+    return value.isoformat() + ("Z" if value.utcoffset() is None else "")
 
 
-class PodiumAtomFeed(_StableDateMixin, Atom1Feed):
+# Elements written as Django's SimplerXMLGenerator writes them: attributes sorted by name,
+# text escaped, empty elements closed short.
+
+
+def _element(name: str, text: str | None = None, attrs: dict[str, str] | None = None) -> str:
+    opening = name + (_attributes(attrs) if attrs else "")
+    if not text:
+        return f"<{opening}/>"
+    return f"<{opening}>{escape(text)}</{name}>"
+
+
+def _attributes(attrs: dict[str, str]) -> str:
+    return "".join(f" {name}={quoteattr(value)}" for name, value in sorted(attrs.items()))
+
+
+def _xml(parts: list[str]) -> str:
+    document = "".join(parts)
+    if _XML_CONTROL_RE.search(document):
+        raise UnserializableContentError("Control characters are not supported in XML 1.0")
+    return document
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+def atom_document(head: _Head, items: list[_Item]) -> str:
     """Atom 1.0 with the full text as ``content`` and each entry's language."""
+    out = [
+        XML_DECLARATION,
+        "<feed" + _attributes({"xml:lang": head.language, "xmlns": ATOM_NS}) + ">",
+        _element("title", head.title),
+        _element("link", "", {"rel": "alternate", "href": iri_to_uri(head.link)}),
+        _element("link", "", {"rel": "self", "href": iri_to_uri(head.feed_url)}),
+        _element("id", head.guid),
+        _element("updated", _rfc3339(_latest(head, items))),
+        "<author>",
+        _element("name", head.author_name),
+        _element("uri", iri_to_uri(head.link)),
+        "</author>",
+        _element("subtitle", head.description),
+    ]
+    for item in items:
+        out += [
+            "<entry" + (_attributes({"xml:lang": item.language}) if item.language else "") + ">",
+            _element("title", item.title),
+            _element("link", "", {"href": item.link, "rel": "alternate"}),
+            _element("published", _rfc3339(item.published)),
+            _element("updated", _rfc3339(item.updated)),
+            "<author>",
+            _element("name", item.author_name),
+            _element("uri", item.author_link),
+            "</author>",
+            _element("id", item.guid),
+        ]
+        out += [
+            _element(
+                "link",
+                "",
+                {"rel": "enclosure", "href": iri_to_uri(url), "length": size, "type": kind},
+            )
+            for url, size, kind, _title in item.enclosures
+        ]
+        out += [_element("category", "", {"term": term}) for term in item.categories]
+        out += [
+            _element("summary", item.summary),
+            _element("content", item.content, {"type": "html"}),
+            "</entry>",
+        ]
+    out.append("</feed>")
+    return _xml(out)
 
-    def item_attributes(self, item: dict) -> dict:
-        return {"xml:lang": item["language"]} if item.get("language") else {}
 
-    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict) -> None:
-        super().add_item_elements(handler, {**item, "description": None})
-        handler.addQuickElement("summary", item["summary"])
-        handler.addQuickElement("content", item["description"], {"type": "html"})
-
-
-class PodiumRssFeed(_StableDateMixin, Rss201rev2Feed):
+def rss_document(head: _Head, items: list[_Item]) -> str:
     """RSS 2.0 with each item's language (Dublin Core); RSS allows one enclosure per item."""
+    rss = {"version": "2.0", "xmlns:atom": ATOM_NS, "xmlns:dc": DC_NS}
+    out = [
+        XML_DECLARATION,
+        "<rss" + _attributes(rss) + "><channel>",
+        _element("title", head.title),
+        _element("link", iri_to_uri(head.link)),
+        _element("description", head.description),
+        _element("atom:link", None, {"rel": "self", "href": iri_to_uri(head.feed_url)}),
+        _element("language", head.language),
+        _element("lastBuildDate", format_datetime(_latest(head, items))),
+    ]
+    for item in items:
+        out += [
+            "<item>",
+            _element("title", item.title),
+            _element("link", item.link),
+            _element("description", item.content),
+            _element("dc:creator", item.author_name, {"xmlns:dc": DC_NS}),
+            _element("pubDate", format_datetime(item.published)),
+            _element("guid", item.guid, {"isPermaLink": "false"}),
+        ]
+        for url, size, kind, _title in item.enclosures[:1]:
+            attrs = {"url": iri_to_uri(url), "length": size, "type": kind}
+            out.append(_element("enclosure", "", attrs))
+        out += [_element("category", term) for term in item.categories]
+        if item.language:
+            out.append(_element("dc:language", item.language))
+        out.append("</item>")
+    out.append("</channel></rss>")
+    return _xml(out)
 
-    def rss_attributes(self) -> dict:
-        return {**super().rss_attributes(), "xmlns:dc": "http://purl.org/dc/elements/1.1/"}
 
-    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict) -> None:
-        super().add_item_elements(handler, {**item, "enclosures": item["enclosures"][:1]})
-        if item.get("language"):
-            handler.addQuickElement("dc:language", item["language"])
-
-
-class JsonFeed(_StableDateMixin, SyndicationFeed):
+def json_document(head: _Head, items: list[_Item]) -> str:
     """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
-
-    content_type = "application/feed+json; charset=utf-8"
-
-    def write(self, outfile, encoding: str) -> None:
-        feed = self.feed
-        document = {
+    document = _without_empty(
+        {
             "version": "https://jsonfeed.org/version/1.1",
-            "title": feed["title"],
-            "home_page_url": feed["link"],
-            "feed_url": feed["feed_url"],
-            "description": feed["description"],
-            "language": feed["language"],
-            "authors": feed.get("json_authors") or [],
-            "icon": feed.get("icon"),
+            "title": head.title,
+            "home_page_url": iri_to_uri(head.link),
+            "feed_url": iri_to_uri(head.feed_url),
+            "description": head.description,
+            "language": head.language,
+            "authors": head.json_authors,
+            "icon": head.icon,
         }
-        document = _without_empty(document) | {"items": [self._item(item) for item in self.items]}
-        outfile.write(json.dumps(document, ensure_ascii=False))
-
-    def _item(self, item: dict) -> dict:
-        return _without_empty(
+    )
+    document["items"] = [
+        _without_empty(
             {
-                "id": item["unique_id"],
-                "url": item["link"],
-                "content_html": item["description"],
-                "summary": item["summary"],
-                "image": item["image"],
-                "date_published": rfc3339_date(item["pubdate"]),
-                "date_modified": rfc3339_date(item["updateddate"]),
-                "authors": [item["json_author"]],
-                "tags": list(item["categories"]),
-                "language": item["language"],
-                "attachments": item["json_attachments"],
+                "id": item.guid,
+                "url": item.link,
+                "content_html": item.content,
+                "summary": item.summary,
+                "image": item.enclosures[0][0] if item.enclosures else None,
+                "date_published": _rfc3339(item.published),
+                "date_modified": _rfc3339(item.updated),
+                "authors": [item.json_author],
+                "tags": item.categories,
+                "language": item.language,
+                "attachments": [
+                    _without_empty(
+                        {
+                            "url": url,
+                            "mime_type": kind,
+                            "title": title,
+                            "size_in_bytes": int(size) or None,
+                        }
+                    )
+                    for url, size, kind, title in item.enclosures
+                ],
             }
         )
+        for item in items
+    ]
+    return json.dumps(document, ensure_ascii=False)
 
 
 def _without_empty(document: dict) -> dict:
@@ -220,148 +513,21 @@ def _without_empty(document: dict) -> dict:
     return {key: value for key, value in document.items() if value not in (None, "", [])}
 
 
-FEED_TYPES: dict[str, type[SyndicationFeed]] = {
-    "atom": PodiumAtomFeed,
-    "rss": PodiumRssFeed,
-    "json": JsonFeed,
+FEED_FORMATS: dict[str, tuple[Callable[[_Head, list[_Item]], str], str]] = {
+    "atom": (atom_document, "application/atom+xml; charset=utf-8"),
+    "rss": (rss_document, "application/rss+xml; charset=utf-8"),
+    "json": (json_document, "application/feed+json; charset=utf-8"),
 }
 
 
-# Feeds -----------------------------------------------------------------------------------------
-
-
-class PostFeed(Feed):
+def feed_response(
+    fmt: str, institution: Institution, member: PublicProfile | None = None
+) -> HttpResponse:
     """The latest public posts of an institution (or of one member), in one of three formats."""
-
-    def __init__(self, fmt: str, institution: Institution, member: Membership | None = None):
-        self.feed_type = FEED_TYPES[fmt]
-        self.fmt = fmt
-        self.language = institution.locale
-        self.institution = institution
-        self.member = member
-
-    # The feed.
-
-    def items(self) -> list[Post]:
-        posts = queries.public_posts() if self.member is None else queries.posts_by(self.member)
-        return list(posts[:FEED_LENGTH])
-
-    def title(self) -> str:
-        if self.member is None:
-            return self.institution.name
-        return f"{self.member.display_name} · {self.institution.name}"
-
-    def link(self) -> str:
-        if self.member is None:
-            return institution_url(self.institution)
-        return profile_page_url(self.institution, self.member)
-
-    def feed_url(self) -> str:
-        kwargs = {"institution_slug": self.institution.slug, "fmt": self.fmt}
-        if self.member is None:
-            return absolute_url(reverse("feeds:institution-feed", kwargs=kwargs))
-        kwargs["handle"] = self.member.handle
-        return absolute_url(reverse("feeds:profile-feed", kwargs=kwargs))
-
-    def feed_guid(self) -> str:
-        suffix = "posts" if self.member is None else f"member/{self.member.id}"
-        return _tag_authority(self.institution) + suffix
-
-    def description(self) -> str:
-        if self.member is not None:
-            if self.member.job_title:
-                return f"{self.member.job_title}, {self.institution.name}"
-            return self.institution.name
-        return self.institution.description or _("Posts of %(name)s") % {
-            "name": self.institution.name
-        }
-
-    def subtitle(self) -> str:
-        return self.description()
-
-    def author_name(self) -> str:
-        return self.member.display_name if self.member else self.institution.name
-
-    def author_link(self) -> str:
-        return self.link()
-
-    def feed_extra_kwargs(self, obj) -> dict:
-        extra = {"fallback_date": self.institution.created_at}
-        if self.member is not None:
-            extra["json_authors"] = [_json_author(self.institution, self.member)]
-        else:
-            extra["json_authors"] = [{"name": self.institution.name, "url": self.link()}]
-        if self.institution.logo:
-            extra["icon"] = media_url(self.institution.logo)
-        return extra
-
-    # Each item.
-
-    def item_title(self, post: Post) -> str:
-        return post_title(post)
-
-    def item_description(self, post: Post) -> str:
-        return content_html(post)
-
-    def item_link(self, post: Post) -> str:
-        return post_url(self.institution, post)
-
-    def item_guid(self, post: Post) -> str:
-        return post_tag_uri(self.institution, post)
-
-    item_guid_is_permalink = False
-
-    def item_pubdate(self, post: Post) -> datetime:
-        return post.published_at
-
-    def item_updateddate(self, post: Post) -> datetime:
-        return last_change(post)
-
-    def item_author_name(self, post: Post) -> str:
-        return post.author.display_name
-
-    def item_author_link(self, post: Post) -> str:
-        return profile_page_url(self.institution, post.author)
-
-    def item_categories(self, post: Post) -> list[str]:
-        return post_hashtags(post)
-
-    def item_enclosures(self, post: Post) -> list[Enclosure]:
-        return [
-            Enclosure(
-                media_url(attachment.media.image),
-                str(attachment.media.byte_size),
-                attachment.media.content_type,
-            )
-            for attachment in post_images(post)
-        ]
-
-    def item_extra_kwargs(self, post: Post) -> dict:
-        images = post_images(post)
-        return {
-            "language": post.public_revision.language,
-            "summary": excerpt(text_of(post.public_revision.body_html), 300),
-            "image": media_url(images[0].media.image) if images else None,
-            "json_author": _json_author(self.institution, post.author),
-            "json_attachments": [
-                _without_empty(
-                    {
-                        "url": media_url(attachment.media.image),
-                        "mime_type": attachment.media.content_type,
-                        "title": attachment.alt_text,
-                        "size_in_bytes": attachment.media.byte_size or None,
-                    }
-                )
-                for attachment in images
-            ],
-        }
-
-
-def _json_author(institution: Institution, member: Membership) -> dict:
-    author = {"name": member.display_name, "url": profile_page_url(institution, member)}
-    if member.avatar:
-        author["avatar"] = media_url(member.avatar)
-    return author
+    write, content_type = FEED_FORMATS[fmt]
+    posts = queries.latest_public_posts(FEED_LENGTH, member)
+    document = write(_head(institution, member, fmt), _items(institution, posts))
+    return HttpResponse(document, content_type=content_type)
 
 
 # Sitemaps --------------------------------------------------------------------------------------
@@ -393,33 +559,26 @@ def sitemap(institution: Institution, page: int | None) -> str:
     if page > pages:
         raise SitemapPageMissing
     start, stop = (page - 1) * SITEMAP_LIMIT, page * SITEMAP_LIMIT
-    slug = institution.slug
+    addresses = PublicAddresses(institution.slug)
     fixed = [
-        SitemapEntry(institution_url(institution), counts.latest_change),
-        SitemapEntry(absolute_url(reverse("feeds:staff", args=[slug]))),
+        SitemapEntry(absolute_url(addresses.institution), counts.latest_change),
+        SitemapEntry(absolute_url(addresses.staff)),
     ][start:stop]
-    profile = _address_maker("feeds:profile", slug, "sentinel0handle")
+    base = settings.PODIUM_BASE_URL
     members = [
-        SitemapEntry(profile(handle))
+        SitemapEntry(base + addresses.profile(handle))
         for handle, _status in queries.sitemap_members(
             max(0, start - 2), min(counts.members, stop - 2)
         )
     ]
     first_post = 2 + counts.members
-    post = _address_maker("feeds:post", slug, 987654321987654321)
     posts = [
-        SitemapEntry(post(post_id), changed)
+        SitemapEntry(base + addresses.post(post_id), changed)
         for post_id, changed in queries.sitemap_posts(
             max(0, start - first_post), max(0, stop - first_post)
         )
     ]
     return sitemap_xml(fixed + members + posts)
-
-
-def _address_maker(name: str, slug: str, sentinel: str | int):
-    """Absolute addresses of one route for many values, reversing the route only once."""
-    prefix, suffix = absolute_url(reverse(name, args=[slug, sentinel])).rsplit(str(sentinel), 1)
-    return lambda value: f"{prefix}{value}{suffix}"
 
 
 def _w3c_date(value: datetime) -> str:

@@ -124,7 +124,13 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
             ],
         },
-    }
+    },
+    # The public pages (feeds/jinja2/): the busiest read path, rendered by Jinja2 (feeds.jinja).
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "feeds.jinja.environment"},
+    },
 ]
 
 # Database: the application connects as a role that owns no table (row-level security applies

@@ -8,6 +8,10 @@ The language comes from ``?lang=`` or the institution (LanguageMiddleware); page
 ``?lang=`` links, never a cookie. Each page runs a fixed number of queries whatever the number
 of posts or staff: lists page by keyset and texts are the precomputed ``Revision.body_html``.
 
+These are the busiest pages of Podium, so they are rendered with Jinja2 (``feeds/jinja2/``,
+see ``feeds.jinja``) from plain rows, and the views hand the templates finished values:
+addresses filled into routes reversed once per request, dates formatted once.
+
 A retracted post answers 200 with its public notice (reason and date, never the text), not
 410: the notice is the public record of the retraction (DESIGN section 1) and, like every
 public page, it must be cacheable by the shared cache and the server cache when a crowd follows
@@ -16,20 +20,27 @@ old links to it. It asks search engines not to index it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import ClassVar, NamedTuple
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
+from django.utils import dateformat, translation
+from django.utils.formats import get_format
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
 from accounts.publicread import public_query, public_view
-from accounts.queries import active_members
 from feeds import queries, syndication
+from feeds.jinja import render
 from feeds.rendering import excerpt
+from feeds.syndication import PublicAddresses, absolute_url, media_path
 
 STAFF_PREVIEW = 30
 FORMER_PREVIEW = 30
@@ -65,6 +76,181 @@ def accent_of(institution: Institution) -> str:
     )
 
 
+# What the templates show, ready to place -------------------------------------------------------
+
+
+class DateText:
+    """Text of a Django date format, as ``django.utils.dateformat.format`` writes it.
+
+    A page shows dozens of dates in one format and language, so the format is split once and
+    what depends on the language (month names, "p.m.", "noon") is looked up once per value.
+    """
+
+    # Specifiers Django computes from the date alone, written the same way here.
+    _PLAIN: ClassVar[dict[str, Callable[[datetime], str]]] = {
+        "d": lambda d: f"{d.day:02d}",
+        "j": lambda d: str(d.day),
+        "m": lambda d: f"{d.month:02d}",
+        "n": lambda d: str(d.month),
+        "Y": lambda d: f"{d.year:04d}",
+        "y": lambda d: f"{d.year % 100:02d}",
+        "G": lambda d: str(d.hour),
+        "H": lambda d: f"{d.hour:02d}",
+        "i": lambda d: f"{d.minute:02d}",
+        "s": lambda d: f"{d.second:02d}",
+    }
+    # Specifiers whose (translated) text depends only on these fields.
+    _BY: ClassVar[dict[str, Callable[[datetime], object]]] = {
+        "N": lambda d: d.month,
+        "F": lambda d: d.month,
+        "P": lambda d: (d.hour, d.minute),
+        "a": lambda d: d.hour > 11,
+        "A": lambda d: d.hour > 11,
+    }
+
+    def __init__(self, format_string: str) -> None:
+        self.pieces: list[tuple[str | None, str]] = []  # (specifier, "") or (None, text)
+        for i, piece in enumerate(dateformat.re_formatchars.split(str(format_string))):
+            if i % 2:
+                self.pieces.append((piece, ""))
+            elif piece:
+                self.pieces.append((None, dateformat.re_escaped.sub(r"\1", piece)))
+        self.known: dict[tuple, str] = {}
+
+    def __call__(self, local: datetime) -> str:
+        out = []
+        formatter = None
+        for specifier, text in self.pieces:
+            if specifier is None:
+                out.append(text)
+            elif specifier in self._PLAIN:
+                out.append(self._PLAIN[specifier](local))
+            else:
+                key = (specifier, self._BY[specifier](local)) if specifier in self._BY else None
+                if key is None or key not in self.known:
+                    formatter = formatter or dateformat.DateFormat(local)
+                    value = str(getattr(formatter, specifier)())
+                    if key is None:
+                        out.append(value)
+                        continue
+                    self.known[key] = value
+                out.append(self.known[key])
+        return "".join(out)
+
+
+class Dates:
+    """Dates as the pages show them: in the institution's time zone, in the active language.
+
+    ``machine`` is the ``datetime`` attribute of ``<time>`` (``Y-m-d\\TH:i:sO``); ``text`` and
+    ``day`` are Django's DATETIME_FORMAT and DATE_FORMAT.
+    """
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._text = DateText(get_format("DATETIME_FORMAT"))
+        self._day = DateText(get_format("DATE_FORMAT"))
+
+    def machine(self, value: datetime) -> str:
+        local = value.astimezone(self.zone)
+        offset = int(local.utcoffset().total_seconds())
+        sign = "-" if offset < 0 else "+"
+        offset = abs(offset)
+        return f"{local:%Y-%m-%dT%H:%M:%S}{sign}{offset // 3600:02d}{offset // 60 % 60:02d}"
+
+    def text(self, value: datetime) -> str:
+        return self._text(value.astimezone(self.zone))
+
+    def day(self, value: datetime) -> str:
+        return self._day(value.astimezone(self.zone))
+
+
+class Person(NamedTuple):
+    """A member as lists show them (h-card)."""
+
+    url: str
+    display_name: str
+    handle: str
+    job_title: str
+    avatar_url: str
+
+
+class Image(NamedTuple):
+    src: str  # the small version where there is one (lists), else the image
+    url: str  # the image itself
+    alt_text: str
+    width: int
+    height: int
+
+
+class Entry(NamedTuple):
+    """A post as lists show it (h-entry)."""
+
+    url: str
+    author: Person
+    language: str
+    body_html: str  # sanitised when it was stored (Revision.body_html)
+    images: list[Image]
+    published: str  # machine-readable
+    published_text: str
+    corrected: str
+    corrected_text: str
+
+
+class Shaper:
+    """Turns rows into what the templates place, with one page's addresses and dates."""
+
+    def __init__(self, addresses: PublicAddresses, dates: Dates) -> None:
+        self.addresses = addresses
+        self.dates = dates
+        self._files: dict[str, str] = {}
+
+    def file(self, name: str) -> str:
+        """The address of a stored file ("" for none); a page shows one avatar many times."""
+        if not name:
+            return ""
+        if name not in self._files:
+            self._files[name] = media_path(name)
+        return self._files[name]
+
+    def person(self, member: queries.PublicMember | queries.PublicAuthor) -> Person:
+        job_title = member.job_title if isinstance(member, queries.PublicMember) else ""
+        return Person(
+            self.addresses.profile(member.handle),
+            member.display_name,
+            member.handle,
+            job_title,
+            self.file(member.avatar),
+        )
+
+    def entries(self, posts: list[queries.PublicPost]) -> list[Entry]:
+        dates = self.dates
+        authors: dict[int, Person] = {}  # a list shows few authors many times
+        entries = []
+        for post in posts:
+            author = authors.get(post.author.id)
+            if author is None:
+                author = authors[post.author.id] = self.person(post.author)
+            corrected = post.corrected_at
+            entries.append(
+                Entry(
+                    self.addresses.post(post.id),
+                    author,
+                    post.language,
+                    post.body_html,
+                    [self.image(image) for image in post.images],
+                    dates.machine(post.published_at),
+                    dates.text(post.published_at),
+                    dates.machine(corrected) if corrected else "",
+                    dates.day(corrected) if corrected else "",
+                )
+            )
+        return entries
+
+    def image(self, image: queries.PublicImage) -> Image:
+        url = self.file(image.image)
+        return Image(self.file(image.small) or url, url, image.alt_text, image.width, image.height)
+
+
 # Shared pieces --------------------------------------------------------------------------------
 
 
@@ -80,26 +266,40 @@ def _link(request: HttpRequest, **params: str | None) -> str:
     return "?" + urlencode(query) if query else request.path
 
 
-def _feeds(institution: Institution, member: Membership | None = None) -> list[dict[str, str]]:
-    feeds = []
-    for fmt, content_type, label in FEED_FORMATS:
-        if member is None:
-            url = reverse("feeds:institution-feed", args=[institution.slug, fmt])
-            title = _("%(name)s (%(format)s)") % {"name": institution.name, "format": label}
-        else:
-            url = reverse("feeds:profile-feed", args=[institution.slug, member.handle, fmt])
-            title = _("%(name)s (%(format)s)") % {"name": member.display_name, "format": label}
-        feeds.append({"type": content_type, "label": label, "title": title, "url": url})
-    return feeds
+def _feeds(name: str, address: Callable[[str], str]) -> list[dict[str, str]]:
+    """The alternate links of a feed in every format; ``address(fmt)`` gives each address."""
+    return [
+        {
+            "type": content_type,
+            "label": label,
+            "title": _("%(name)s (%(format)s)") % {"name": name, "format": label},
+            "url": address(fmt),
+        }
+        for fmt, content_type, label in FEED_FORMATS
+    ]
+
+
+def _institution_feeds(institution: Institution, addresses: PublicAddresses) -> list[dict]:
+    return _feeds(institution.name, addresses.feed)
+
+
+def _member_feeds(
+    member: queries.PublicProfile | queries.PermalinkAuthor, addresses: PublicAddresses
+) -> list[dict]:
+    return _feeds(member.display_name, lambda fmt: addresses.profile_feed(member.handle, fmt))
 
 
 def _context(request: HttpRequest, **extra) -> dict:
     institution = request.institution
+    addresses = extra.get("addresses") or PublicAddresses(institution.slug)
     context = {
+        "language": translation.get_language(),
+        "language_bidi": translation.get_language_bidi(),
         "institution": institution,
+        "addresses": addresses,
         "accent": accent_of(institution),
         "logo_url": syndication.media_url(institution.logo) if institution.logo else None,
-        "feeds": _feeds(institution),
+        "feeds": _institution_feeds(institution, addresses),
         "noindex": not institution.search_indexing,
         "canonical_url": _canonical(request),
     }
@@ -107,11 +307,15 @@ def _context(request: HttpRequest, **extra) -> dict:
     return context
 
 
+def _shaper(request: HttpRequest, addresses: PublicAddresses) -> Shaper:
+    return Shaper(addresses, Dates(request.institution.zone))
+
+
 def _canonical(request: HttpRequest, path: str | None = None, **params: str | None) -> str:
     """The page's absolute address without ``?lang=`` (every language shows the same posts)."""
     query = {key: value for key, value in params.items() if value}
     path = path or request.path
-    return syndication.absolute_url(path + ("?" + urlencode(query) if query else ""))
+    return absolute_url(path + ("?" + urlencode(query) if query else ""))
 
 
 def _not_found(request: HttpRequest, error: DomainError) -> HttpResponse:
@@ -127,23 +331,39 @@ def _bad_request(request: HttpRequest, error: DomainError) -> HttpResponse:
 # Global pages ---------------------------------------------------------------------------------
 
 
+def _global_context(**extra) -> dict:
+    return {
+        "language": translation.get_language(),
+        "language_bidi": translation.get_language_bidi(),
+        **extra,
+    }
+
+
 @public_view
 def landing(request: HttpRequest) -> HttpResponse:
     """What Podium is, and the directory of institutions."""
-    return render(
-        request,
-        "feeds/public/landing.html",
-        {"institutions": queries.institution_directory()},
-    )
+    institutions = [
+        (institution, PublicAddresses(institution.slug).institution)
+        for institution in queries.institution_directory()
+    ]
+    context = _global_context(institutions=institutions, landing_url=reverse("feeds:landing"))
+    return render(request, "feeds/public/landing.html", context)
 
 
 @public_view
 def robots(request: HttpRequest) -> HttpResponse:
     """Crawler rules: members' areas are closed; institutions that opt out are closed too."""
+    closed, sitemaps = [], []
+    for institution in queries.institution_directory():
+        addresses = PublicAddresses(institution.slug)
+        if institution.search_indexing:
+            sitemaps.append(absolute_url(addresses.sitemap))
+        else:
+            closed.append(addresses.institution)
     return render(
         request,
         "feeds/public/robots.txt",
-        {"institutions": queries.institution_directory(), "base_url": syndication.absolute_url("")},
+        {"closed": closed, "sitemaps": sitemaps},
         content_type="text/plain; charset=utf-8",
     )
 
@@ -156,16 +376,20 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The institution's page: who they are, the latest posts, a preview of the staff."""
     before = public_query(request, "before")
     try:
-        page = queries.page_of(queries.public_posts(), before)
+        page = queries.public_page(before)
     except queries.BadCursor as error:
         return _bad_request(request, error)
-    staff = active_members()
+    staff, staff_count = queries.staff_preview(Membership.Status.ACTIVE, STAFF_PREVIEW)
+    addresses = PublicAddresses(institution_slug)
+    shaper = _shaper(request, addresses)
     context = _context(
         request,
+        addresses=addresses,
         section="institution",
         page=page,
-        staff=list(staff[:STAFF_PREVIEW]),
-        staff_count=staff.count(),
+        entries=shaper.entries(page.posts),
+        staff=[shaper.person(member) for member in staff],
+        staff_count=staff_count,
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
         canonical_url=_canonical(request, before=before),
@@ -184,15 +408,21 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
         page = queries.staff_page(members, after)
     except queries.BadCursor as error:
         return _bad_request(request, error)
-    former_preview = [] if former else list(queries.former_members()[: FORMER_PREVIEW + 1])
+    former_preview, former_count = (
+        ([], 0) if former else queries.staff_preview(Membership.Status.FORMER, FORMER_PREVIEW)
+    )
+    addresses = PublicAddresses(institution_slug)
+    shaper = _shaper(request, addresses)
     context = _context(
         request,
+        addresses=addresses,
         section="staff",
         former=former,
         page=page,
+        members=[shaper.person(member) for member in page.members],
         count=members.count(),
-        former_preview=former_preview[:FORMER_PREVIEW],
-        more_former=len(former_preview) > FORMER_PREVIEW,
+        former_preview=[shaper.person(member) for member in former_preview],
+        more_former=former_count > FORMER_PREVIEW,
         former_link=_link(request, status=Membership.Status.FORMER),
         active_link=_link(request),
         next_link=_link(request, status=status if former else None, after=page.next_cursor)
@@ -203,33 +433,58 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     return render(request, "feeds/public/staff.html", context)
 
 
+def _rel_me_links(member: queries.PublicProfile) -> list[tuple[str, str]]:
+    """(address, text) of the member's links that may carry rel=me: https only."""
+    links = []
+    for link in member.links or []:
+        url = str(link.get("url") or "") if isinstance(link, dict) else ""
+        if url.startswith("https://"):
+            links.append((url, link.get("label") or url))
+    return links
+
+
 @public_view
 def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpResponse:
     """A member's public profile (h-card) and their posts; former staff stay as a record."""
     try:
-        member = queries.profile_member(handle)
+        member = queries.public_profile(handle)
     except NotFound as error:
         return _not_found(request, error)
     before = public_query(request, "before")
     try:
-        page = queries.page_of(queries.posts_by(member), before)
+        page = queries.public_page(before, member)
     except queries.BadCursor as error:
         return _bad_request(request, error)
+    institution = request.institution
+    addresses = PublicAddresses(institution_slug)
+    profile_path = addresses.profile(member.handle)
+    avatar = member.avatar
     context = _context(
         request,
+        addresses=addresses,
         member=member,
         page=page,
-        feeds=_feeds(request.institution, member) + _feeds(request.institution),
-        profile_url=syndication.profile_page_url(request.institution, member),
-        canonical_url=_canonical(
-            request, reverse("feeds:profile", args=[institution_slug, member.handle]), before=before
-        ),
+        entries=_shaper(request, addresses).entries(page.posts),
+        feeds=_member_feeds(member, addresses) + _institution_feeds(institution, addresses),
+        profile_url=absolute_url(profile_path),
+        canonical_url=_canonical(request, profile_path, before=before),
         description=excerpt(" ".join(filter(None, [member.job_title, member.bio])), 200),
-        avatar_url=syndication.media_url(member.avatar) if member.avatar else None,
+        avatar_path=media_path(avatar) if avatar else None,
+        avatar_url=syndication.stored_file_url(avatar) if avatar else None,
+        links=_rel_me_links(member),
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
     )
     return render(request, "feeds/public/profile.html", context)
+
+
+class EarlierText(NamedTuple):
+    """An earlier public text of a corrected post."""
+
+    language: str
+    body_html: str  # sanitised when it was stored
+    shown_from: str  # machine-readable
+    shown_from_text: str
 
 
 @public_view
@@ -237,34 +492,61 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
     """A post's permalink (h-entry); a corrected post shows its earlier texts, a retracted one
     only the notice of its retraction."""
     try:
-        post = queries.permalink_post(post_id)
+        post = queries.public_permalink(post_id)
     except NotFound as error:
         return _not_found(request, error)
     institution = request.institution
+    addresses = PublicAddresses(institution_slug)
+    shaper = _shaper(request, addresses)
+    dates = shaper.dates
+    author = post.author
     context = _context(
         request,
+        addresses=addresses,
         post=post,
-        feeds=_feeds(institution, post.author) + _feeds(institution),
-        canonical_url=syndication.post_url(institution, post),
+        author=author,
+        author_url=addresses.profile(author.handle),
+        author_avatar=shaper.file(author.avatar),
+        feeds=_member_feeds(author, addresses) + _institution_feeds(institution, addresses),
+        canonical_url=absolute_url(addresses.post(post.id)),
         noindex=not institution.search_indexing or post.is_retracted,
+        published=dates.machine(post.published_at),
+        published_text=dates.text(post.published_at),
     )
-    if not post.is_retracted:
-        revision = post.public_revision
-        images = syndication.post_images(post)
-        earlier = []
-        if post.corrected_at is not None:
-            earlier = [
-                r for r in queries.correction_history(post) if r.id != post.public_revision_id
-            ]
+    if post.is_retracted:
         context.update(
-            revision=revision,
-            images=images,
-            earlier_revisions=earlier,
-            hashtags=syndication.post_hashtags(post),
-            description=excerpt(syndication.text_of(revision.body_html), 200),
-            og_image=syndication.media_url(images[0].media.image) if images else None,
-            og_image_alt=images[0].alt_text if images else None,
+            retracted=dates.machine(post.retracted_at),
+            retracted_text=dates.text(post.retracted_at),
         )
+        return render(request, "feeds/public/post.html", context)
+    earlier = []
+    if post.corrected_at is not None:
+        earlier = [
+            EarlierText(
+                revision.language,
+                revision.body_html,
+                dates.machine(revision.published_at),
+                dates.text(revision.published_at),
+            )
+            for revision in reversed(queries.correction_history(post))
+            if revision.id != post.public_revision_id
+        ]
+    images = [shaper.image(image) for image in post.images]
+    corrected = post.corrected_at
+    context.update(
+        body_html=post.body_html,
+        images=images,
+        earlier_revisions=earlier,
+        hashtags=syndication.hashtags_of(post.body_html),
+        description=excerpt(syndication.text_of(post.body_html), 200),
+        og_image=syndication.stored_file_url(post.images[0].image) if images else None,
+        og_image_alt=post.images[0].alt_text if images else None,
+        corrected=dates.machine(corrected) if corrected else "",
+        corrected_text=dates.text(corrected) if corrected else "",
+        # The head is outside the page's time zone, as it was: ISO 8601 in UTC.
+        published_iso=localtime(post.published_at).isoformat(),
+        corrected_iso=localtime(corrected).isoformat() if corrected else "",
+    )
     return render(request, "feeds/public/post.html", context)
 
 
@@ -274,7 +556,7 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
 @public_view
 def institution_feed(request: HttpRequest, institution_slug: str, fmt: str) -> HttpResponse:
     """The institution's latest public posts as Atom, RSS or JSON Feed."""
-    return syndication.PostFeed(fmt, request.institution)(request)
+    return syndication.feed_response(fmt, request.institution)
 
 
 @public_view
@@ -283,10 +565,10 @@ def profile_feed(
 ) -> HttpResponse:
     """A member's latest public posts as Atom, RSS or JSON Feed."""
     try:
-        member = queries.profile_member(handle)
+        member = queries.public_profile(handle)
     except NotFound as error:
         return _not_found(request, error)
-    return syndication.PostFeed(fmt, request.institution, member)(request)
+    return syndication.feed_response(fmt, request.institution, member)
 
 
 class SitemapPageInvalid(DomainError):

@@ -89,13 +89,7 @@ def test_anonymous_reader_gets_no_cookie_and_talks_only_to_the_server(server, pa
         "institution",
         "staff",
         "profile",
-        pytest.param(
-            "permalink",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="feeds/public/post.html has no h1: the post's page has no heading at all",
-            ),
-        ),
+        "permalink",
     ],
 )
 def test_public_pages_pass_the_accessibility_smoke_check(server, page, name):

@@ -567,3 +567,23 @@ def test_a_large_sitemap_becomes_an_index_of_pages(cast, client, monkeypatch):
     assert len(seen) == len(set(seen)) == 2 + 4 + 7
     assert all(f"/posts/{post.id}/" in " ".join(seen) for post in posts)
     assert client.get(url(a.institution, "sitemap.xml"), {"page": 4}).status_code == 404
+
+
+def test_one_process_serving_two_institutions_keeps_their_posts_apart(cast, client, settings):
+    """The public reads reuse compiled queries per institution; B's page never shows A's."""
+    from feeds import services as feed_services
+    from feeds.services import PostContent as Content
+
+    settings.PODIUM_PUBLIC_CACHE_SECONDS = 0
+    for side, text in ((cast.a, "Only for A readers"), (cast.b, "Only for B readers")):
+        post = feed_services.create_post(side.author, Content(text, "en"))
+        post = feed_services.submit_post(post, side.author)
+        feed_services.approve_post(post, by=side.reviewer)
+    for _round in range(2):
+        for side, mine, theirs in (
+            (cast.a, "Only for A readers", "Only for B readers"),
+            (cast.b, "Only for B readers", "Only for A readers"),
+        ):
+            for path in ("", "feed.atom", f"@{side.author.handle}/"):
+                body = client.get(f"/{side.institution.slug}/{path}").content.decode()
+                assert mine in body and theirs not in body, (side.institution.slug, path)
