@@ -36,7 +36,7 @@ from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
 from accounts.queries import active_members
 from accounts.tenancy import current_institution_id
-from feeds.models import Attachment, Media, Post, PostState, Revision
+from feeds.models import Attachment, Media, Post, Revision
 
 PAGE_SIZE = 20
 _LARGEST_ID = 2**63 - 1  # ids are 64-bit integers (BigAutoField)
@@ -412,14 +412,6 @@ def correction_history(post: Post | Permalink) -> list[Revision]:
     )
 
 
-def profile_member(handle: str) -> Membership:
-    """A member's public profile by handle (former staff included). Else NotFound."""
-    member = Membership.objects.filter(handle=handle.lower()).first()
-    if member is None:
-        raise NotFound(_("There is no profile with this handle here."))
-    return member
-
-
 class PublicProfile(NamedTuple):
     """``profile_member`` as plain rows for the profile page and feeds."""
 
@@ -449,10 +441,6 @@ def public_profile(handle: str) -> PublicProfile:
     if not rows:
         raise NotFound(_("There is no profile with this handle here."))
     return PublicProfile(*rows[0])
-
-
-def posts_by(member: Membership) -> QuerySet[Post]:
-    return public_posts().filter(author=member)
 
 
 def posts_of_author(member: Membership) -> QuerySet[Post]:
@@ -502,10 +490,6 @@ def revisions_of(post: Post) -> list[Revision]:
         )
         .order_by("-number")
     )
-
-
-def scheduled_posts() -> QuerySet[Post]:
-    return Post.objects.filter(state=PostState.APPROVED).order_by("publish_at", "id")
 
 
 # The public directory and sitemaps ------------------------------------------------------------
