@@ -48,22 +48,6 @@ class BadCursor(DomainError):
     default_message = gettext_lazy("This page link is not valid. Start again from the first page.")
 
 
-def _with_public_content(posts: QuerySet[Post]) -> QuerySet[Post]:
-    return posts.select_related("public_revision", "author").prefetch_related(
-        Prefetch(
-            "public_revision__attachments",
-            queryset=Attachment.objects.select_related("media").order_by("position"),
-        )
-    )
-
-
-def public_posts() -> QuerySet[Post]:
-    """Posts of the current institution that anyone can read, newest first."""
-    return _with_public_content(
-        Post.objects.filter(published_at__isnull=False, retracted_at__isnull=True)
-    ).order_by("-published_at", "-id")
-
-
 # Compiled reads --------------------------------------------------------------------------------
 # Django builds and compiles a queryset's SQL every time it runs it. For the few reads that every
 # public page runs, that costs more than the database does. These reads are compiled once per
@@ -307,18 +291,6 @@ def public_page(
     return Page(rows, encode_cursor(rows[-1]) if has_more and rows else None, not before)
 
 
-def permalink_post(post_id: int) -> Post:
-    """A post as its permalink shows it: public, or retracted with its notice. Else NotFound."""
-    post = (
-        _with_public_content(Post.objects.filter(published_at__isnull=False))
-        .filter(id=post_id)
-        .first()
-    )
-    if post is None:
-        raise NotFound(_("There is no published post at this address."))
-    return post
-
-
 class PermalinkAuthor(NamedTuple):
     id: int
     handle: str
@@ -373,7 +345,10 @@ def _permalink() -> QuerySet[Post]:
 
 
 def public_permalink(post_id: int) -> Permalink:
-    """``permalink_post`` as plain rows for the permalink page: two queries. Else NotFound."""
+    """A post as its permalink shows it (public, or retracted with its notice): two queries.
+
+    Unpublished or unknown posts raise NotFound.
+    """
     rows = (
         _compiled_rows(("permalink",), _permalink, post=post_id) if post_id <= _LARGEST_ID else []
     )

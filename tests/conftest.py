@@ -24,8 +24,29 @@ def pytest_configure(config) -> None:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     else:
         # Parallel test processes share one Redis: each keeps to its own keys.
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        settings.CACHES["default"]["KEY_PREFIX"] = f"podium-test-{worker}"
+        settings.CACHES["default"]["KEY_PREFIX"] = f"podium-test-{_test_process()}"
+    _own_broker_queues()
+
+
+def _test_process() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _own_broker_queues() -> None:
+    """Each test process gets its own Celery queues, so a worker started by one test never
+    takes the tasks another process's tests sent (xdist may run them side by side)."""
+    from podium.celery import app
+
+    options = dict(app.conf.broker_transport_options or {})
+    if settings.REDIS_URL:
+        options["global_keyprefix"] = f"podium-test-{_test_process()}:"
+    else:
+        folder = settings.VAR_DIR / f"broker-test-{_test_process()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        options.update(
+            data_folder_in=str(folder), data_folder_out=str(folder), control_folder=str(folder)
+        )
+    app.conf.broker_transport_options = options
 
 
 def is_postgres() -> bool:

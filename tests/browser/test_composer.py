@@ -22,7 +22,7 @@ from tests.browser.helpers import (
 from tests.conftest import Cast
 
 # One xdist worker runs every browser test, so that one Chromium serves them all.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def composer_url(base_url: str, institution) -> str:

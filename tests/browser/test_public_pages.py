@@ -11,7 +11,7 @@ from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.helpers import accessibility_problems, german, horizontal_overflow, public_world
 
 # One xdist worker runs every browser test, so that one Chromium serves them all.
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 FEEDS = ("atom", "rss", "json")
 

@@ -17,9 +17,6 @@ from feeds.tasks import publish_due, publish_due_posts
 from podium.celery import app
 from tests.conftest import Cast
 
-# A worker consumes the shared "default" queue: keep these tests on one xdist worker.
-pytestmark = pytest.mark.xdist_group("celery-worker")
-
 
 @pytest.fixture(scope="module")
 def celery_worker_thread():
