@@ -152,7 +152,10 @@ class InstitutionAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             changed = [name for name in form.changed_data if name in self._settings_fields]
-            services.update_institution(obj, **{name: data[name] for name in changed})
+            # The form already wrote its values onto obj: change a fresh row, so the audit log
+            # sees what was there before.
+            fresh = Institution.objects.get(pk=obj.pk)
+            services.update_institution(fresh, **{name: data[name] for name in changed})
             return
         created = services.create_institution(
             slug=data["slug"], name=data["name"], **{

@@ -9,6 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connections
 
+# Tables the application may only append to and read: the audit log is never rewritten.
+APPEND_ONLY_TABLES = ("accounts_auditevent",)
+
 
 def grant_application_role(sender, using: str = "default", **kwargs) -> None:
     """Grant the application role use of every table and sequence the owner has created."""
@@ -29,3 +32,7 @@ def grant_application_role(sender, using: str = "default", **kwargs) -> None:
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
         )
         cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute("SELECT to_regclass(%s)", [table])
+            if cursor.fetchone()[0] is not None:
+                cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}")

@@ -458,3 +458,47 @@ class TokenForm(PlainForm):
         """The end of the chosen day in the institution's time zone."""
         end_of_day = datetime.combine(self.cleaned_data["expires_on"], time.max)
         return timezone.make_aware(end_of_day.replace(microsecond=0), self.zone)
+
+
+# The audit log ---------------------------------------------------------------------------------
+
+
+class AuditFilterForm(PlainForm):
+    """Filters of the audit log page and its exports (all optional; GET parameters)."""
+
+    verb = forms.CharField(
+        label=_("Action"),
+        required=False,
+        max_length=64,
+        help_text=_("For example post.approve, or post. for every post action."),
+    )
+    actor = forms.CharField(label=_("Member handle"), required=False, max_length=31)
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=64)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def filters(self, zone: zoneinfo.ZoneInfo) -> dict:
+        """Queryset filters for the valid, non-empty fields (dates as days in the zone)."""
+        data = self.cleaned_data
+        filters: dict = {}
+        if data.get("verb"):
+            verb = data["verb"].strip()
+            filters["verb__startswith" if verb.endswith(".") else "verb"] = verb
+        if data.get("actor"):
+            filters["actor_label"] = "@" + data["actor"].strip().lstrip("@").lower()
+        if data.get("object_type"):
+            filters["object_type"] = data["object_type"].strip()
+        if data.get("object_id"):
+            filters["object_id"] = data["object_id"].strip()
+        if data.get("since"):
+            filters["created_at__gte"] = datetime.combine(data["since"], time.min, tzinfo=zone)
+        if data.get("until"):
+            filters["created_at__lt"] = datetime.combine(
+                data["until"] + timedelta(days=1), time.min, tzinfo=zone
+            )
+        return filters

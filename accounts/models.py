@@ -308,3 +308,50 @@ class ApiToken(TenantModel):
     def is_usable(self) -> bool:
         current = now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > current)
+
+
+class AuditEvent(TenantModel):
+    """One entry of an institution's tamper-evident record: who did what to which object.
+
+    Append-only and hash-chained per institution: ``sequence`` counts 1, 2, 3, ... and ``hash`` is
+    SHA-256 over the event's content and ``previous_hash``. Written only by
+    ``accounts.audit.record``; on PostgreSQL the application role may insert and read, never
+    update or delete (``accounts.database_roles``). Actors are kept as ids plus a label, not as
+    foreign keys, so nothing that happens to a member later can change or remove the record.
+    """
+
+    class ActorKind(models.TextChoices):
+        MEMBER = "member", _("Member")
+        OPERATOR = "operator", _("Operator")
+        SYSTEM = "system", _("System")
+
+    sequence = models.PositiveBigIntegerField(editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, editable=False)
+    actor_membership_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    actor_user_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    actor_label = models.CharField(max_length=200, blank=True, editable=False)
+    verb = models.CharField(max_length=64, editable=False)
+    object_type = models.CharField(max_length=64, blank=True, editable=False)
+    object_id = models.CharField(max_length=64, blank=True, editable=False)
+    before = models.JSONField(null=True, blank=True, editable=False)
+    after = models.JSONField(null=True, blank=True, editable=False)
+    request_id = models.CharField(max_length=64, blank=True, editable=False)
+    previous_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "sequence"], name="audit_event_sequence")
+        ]
+        indexes = [
+            models.Index(fields=["institution", "verb", "sequence"]),
+            models.Index(fields=["institution", "object_type", "object_id"]),
+            models.Index(fields=["institution", "actor_membership_id", "sequence"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.verb}"

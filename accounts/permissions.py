@@ -22,6 +22,7 @@ class Permission(StrEnum):
     REVIEW_POSTS = "review_posts"
     MANAGE_MEMBERS = "manage_members"
     EDIT_INSTITUTION = "edit_institution"
+    VIEW_AUDIT_LOG = "view_audit_log"
 
 
 _AUTHOR = {
@@ -48,6 +49,7 @@ PERMISSION_SCOPE: dict[Permission, str] = {
     Permission.REVIEW_POSTS: Scope.REVIEW,
     Permission.MANAGE_MEMBERS: Scope.ADMIN,
     Permission.EDIT_INSTITUTION: Scope.ADMIN,
+    Permission.VIEW_AUDIT_LOG: Scope.ADMIN,
 }
 
 # Scopes a member of each role may put on a token.

@@ -1,6 +1,8 @@
 """Every state change of accounts: institutions, members, invitations, profiles, API tokens.
 
-Each function runs in one transaction and takes the institution (or a row of it) explicitly.
+Each function runs in one transaction, takes the institution (or a row of it) explicitly and
+writes its audit event (``accounts.audit.record``) in that transaction. User accounts are global,
+not an institution's: ``register_user`` and ``update_account`` are in no institution's log.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import errors
+from accounts import audit, errors
 from accounts.models import ApiToken, Institution, Invitation, Language, Membership, Role, User
 from accounts.permissions import ROLE_SCOPES
 from accounts.publicread import public_content_changed
@@ -59,6 +61,12 @@ def create_institution(*, slug: str, name: str, **fields) -> Institution:
     if Institution.objects.filter(slug=slug).exists():
         raise errors.Conflict(_("An institution with this address already exists."), field="slug")
     institution.save()
+    audit.record(
+        institution.id,
+        "institution.create",
+        target=institution,
+        after={"slug": institution.slug, "name": institution.name},
+    )
     public_content_changed(institution.slug)  # the landing page and robots.txt list it
     return institution
 
@@ -77,10 +85,13 @@ def update_institution(institution: Institution, **changes) -> Institution:
         raise errors.DomainError(
             _("These settings cannot be changed here: %s") % ", ".join(unknown)
         )
+    before = audit.snapshot(institution, list(changes))
     for name, value in changes.items():
         setattr(institution, name, value)
     _full_clean(institution)
     institution.save()
+    old, new = audit.changes(institution, list(changes), before)
+    audit.record(institution.id, "institution.update", target=institution, before=old, after=new)
     public_content_changed(institution.slug)
     return institution
 
@@ -108,31 +119,47 @@ def add_member(
 ) -> Membership:
     """Make a user a member with a public profile (or bring former staff back)."""
     with tenant_context(institution.id):
-        handle = handle.lower()
-        existing = Membership.objects.filter(user=user).first()
-        if existing is not None and existing.is_active:
-            raise errors.AlreadyMember()
-        if existing is not None:
-            _check_handle_free(institution, handle, exclude_id=existing.id)
-            membership = existing
-            membership.status = Membership.Status.ACTIVE
-            membership.left_at = None
-        else:
-            _check_handle_free(institution, handle)
-            membership = Membership(institution=institution, user=user)
-        membership.role = role
-        membership.handle = handle
-        membership.display_name = display_name
-        for name, value in profile.items():
-            setattr(membership, name, value)
-        _full_clean(membership, exclude=["institution", "user"])
-        try:
-            with transaction.atomic():
-                membership.save()
-        except IntegrityError as error:  # a concurrent request took the handle first
-            raise errors.HandleTaken(field="handle") from error
-        public_content_changed(institution.slug)
+        membership, returned = _join(
+            institution, user, role=role, handle=handle, display_name=display_name, **profile
+        )
+        audit.record(
+            institution.id,
+            "member.return" if returned else "member.join",
+            target=membership,
+            after={"role": membership.role, "handle": membership.handle},
+        )
         return membership
+
+
+def _join(
+    institution: Institution, user: User, *, role: str, handle: str, display_name: str, **profile
+) -> tuple[Membership, bool]:
+    """Save the membership (new, or former staff coming back: the bool); no audit event."""
+    handle = handle.lower()
+    existing = Membership.objects.filter(user=user).first()
+    if existing is not None and existing.is_active:
+        raise errors.AlreadyMember()
+    if existing is not None:
+        _check_handle_free(institution, handle, exclude_id=existing.id)
+        membership = existing
+        membership.status = Membership.Status.ACTIVE
+        membership.left_at = None
+    else:
+        _check_handle_free(institution, handle)
+        membership = Membership(institution=institution, user=user)
+    membership.role = role
+    membership.handle = handle
+    membership.display_name = display_name
+    for name, value in profile.items():
+        setattr(membership, name, value)
+    _full_clean(membership, exclude=["institution", "user"])
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError as error:  # a concurrent request took the handle first
+        raise errors.HandleTaken(field="handle") from error
+    public_content_changed(institution.slug)
+    return membership, existing is not None
 
 
 def _active_admins(institution: Institution):
@@ -156,8 +183,16 @@ def change_role(membership: Membership, role: str) -> Membership:
             admins = _active_admins(membership.institution).select_for_update()
             if len(admins) <= 1:
                 raise errors.LastAdmin()
+        before = {"role": membership.role}
         membership.role = role
         membership.save(update_fields=["role"])
+        audit.record(
+            membership.institution_id,
+            "member.change_role",
+            target=membership,
+            before=before,
+            after={"role": role},
+        )
         return membership
 
 
@@ -178,6 +213,13 @@ def retire_member(membership: Membership) -> Membership:
         membership.save(update_fields=["status", "left_at"])
         ApiToken.objects.filter(membership=membership, revoked_at__isnull=True).update(
             revoked_at=now
+        )
+        audit.record(
+            membership.institution_id,
+            "member.retire",
+            target=membership,
+            before={"status": Membership.Status.ACTIVE},
+            after={"status": membership.status},
         )
         for handler in member_retired_handlers:
             handler(membership)
@@ -217,6 +259,7 @@ def update_profile(membership: Membership, **changes) -> Membership:
             _check_handle_free(membership.institution, changes["handle"], exclude_id=membership.id)
         if "links" in changes:
             changes["links"] = validate_links(changes["links"])
+        before = audit.snapshot(membership, list(changes))
         for name, value in changes.items():
             setattr(membership, name, value)
         _full_clean(membership, exclude=["institution", "user"])
@@ -225,6 +268,14 @@ def update_profile(membership: Membership, **changes) -> Membership:
                 membership.save()
         except IntegrityError as error:
             raise errors.HandleTaken(field="handle") from error
+        old, new = audit.changes(membership, list(changes), before)
+        audit.record(
+            membership.institution_id,
+            "member.update_profile",
+            target=membership,
+            before=old,
+            after=new,
+        )
         public_content_changed(membership.institution.slug)
         return membership
 
@@ -260,6 +311,13 @@ def invite_member(
         )
         _full_clean(invitation, exclude=["institution", "invited_by", "digest"])
         invitation.save()
+        audit.record(
+            institution.id,
+            "invitation.create",
+            actor=invited_by,
+            target=invitation,
+            after={"email": email, "role": role},
+        )
     transaction.on_commit(lambda: _send_invitation(institution, invitation, secret))
     return invitation, secret
 
@@ -320,7 +378,7 @@ def accept_invitation(
                 _("This invitation was sent to %(email)s. Sign in with that address to accept it.")
                 % {"email": invitation.email}
             )
-        membership = add_member(
+        membership, _returned = _join(
             institution,
             user,
             role=invitation.role,
@@ -331,6 +389,17 @@ def accept_invitation(
         invitation.accepted_at = timezone.now()
         invitation.accepted_membership = membership
         invitation.save(update_fields=["accepted_at", "accepted_membership"])
+        audit.record(
+            institution.id,
+            "invitation.accept",
+            actor=membership,
+            target=invitation,
+            after={
+                "membership": membership.id,
+                "role": membership.role,
+                "handle": membership.handle,
+            },
+        )
         return membership
 
 
@@ -342,6 +411,12 @@ def revoke_invitation(invitation: Invitation) -> Invitation:
             raise errors.InvitationInvalid()
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        audit.record(
+            invitation.institution_id,
+            "invitation.revoke",
+            target=invitation,
+            after={"email": invitation.email},
+        )
         return invitation
 
 
@@ -415,6 +490,12 @@ def create_token(
             scopes=scopes,
             expires_at=expires_at,
         )
+        audit.record(
+            membership.institution_id,
+            "token.create",
+            target=token,
+            after={"name": token.name, "prefix": token.prefix, "scopes": scopes},
+        )
     return token, secret
 
 
@@ -425,6 +506,9 @@ def revoke_token(token: ApiToken) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
+            audit.record(
+                token.institution_id, "token.revoke", target=token, after={"prefix": token.prefix}
+            )
         return token
 
 

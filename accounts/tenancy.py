@@ -76,6 +76,11 @@ def tenant_context(institution_id: int, using: str = "default") -> Iterator[None
     """Act for one institution: set the context variable and open its tenant transaction."""
     if not isinstance(institution_id, int) or isinstance(institution_id, bool):
         raise TypeError(f"tenant_context needs an institution id, not {institution_id!r}")
+    if _current_institution.get() == institution_id and connections[using].in_atomic_block:
+        # Already inside this institution's transaction (a service called from a request or a
+        # task, or from another service): the setting is in force, nothing to redo.
+        yield
+        return
     token = _current_institution.set(institution_id)
     try:
         with database_settings(using, institution_id=str(institution_id)):

@@ -59,6 +59,12 @@ urlpatterns = [
         views.revoke_invitation,
         name="revoke-invitation",
     ),
+    path("<slug:institution_slug>/manage/audit/", views.audit_log, name="audit-log"),
+    path(
+        "<slug:institution_slug>/manage/audit/export.<str:export_format>",
+        views.export_audit_log,
+        name="audit-export",
+    ),
     path(
         "<slug:institution_slug>/manage/settings/",
         views.institution_settings,

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -26,10 +26,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import queries, services
+from accounts import audit, queries, services
 from accounts.errors import DomainError, InvitationInvalid, NotFound
 from accounts.forms import (
     AccountSettingsForm,
+    AuditFilterForm,
     InstitutionSettingsForm,
     InviteForm,
     JoinForm,
@@ -44,7 +45,8 @@ from accounts.forms import (
     TokenForm,
     add_domain_error,
 )
-from accounts.models import ApiToken, Institution, Invitation, Membership, Role, User
+from accounts.models import ApiToken, AuditEvent, Institution, Invitation, Membership, Role, User
+from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
 
 # The status of a page that shows a form again because its input was not accepted.
@@ -522,3 +524,75 @@ def revoke_token(request: HttpRequest, institution_slug: str, token_id: int) -> 
 
 
 revoke_token.tenant_access = "member"
+
+
+# The audit log -----------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 50
+
+
+@never_cache
+@require_GET
+def audit_log(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """The institution's audit events, newest first, with filters, verification and export."""
+    _require(request, Permission.VIEW_AUDIT_LOG)
+    institution = request.institution
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters(institution.zone) if form.is_bound and form.is_valid() else {}
+    events = AuditEvent.objects.filter(**filters).order_by("-sequence")
+    before = parse_ascii_int(request.GET.get("before", ""), minimum=1)
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    page = list(events[: AUDIT_PAGE_SIZE + 1])
+    verification = audit.verify(institution.id) if request.GET.get("verify") == "1" else None
+    query = request.GET.copy()
+    query.pop("before", None)
+    query.pop("verify", None)
+    return render(
+        request,
+        "accounts/audit_log.html",
+        {
+            "form": form,
+            "events": page[:AUDIT_PAGE_SIZE],
+            "next_before": page[AUDIT_PAGE_SIZE - 1].sequence
+            if len(page) > AUDIT_PAGE_SIZE
+            else None,
+            "query": query.urlencode(),
+            "verification": verification,
+        },
+        status=200 if not form.is_bound or form.is_valid() else INVALID_INPUT,
+    )
+
+
+audit_log.tenant_access = "member"
+
+AUDIT_EXPORTS = {
+    "jsonl": (audit.export_json_lines, "application/jsonl; charset=utf-8"),
+    "csv": (audit.export_csv, "text/csv; charset=utf-8"),
+}
+
+
+@require_GET
+def export_audit_log(
+    request: HttpRequest, institution_slug: str, export_format: str
+) -> HttpResponse:
+    """The audit log (filtered like the page) as JSON Lines or CSV, streamed in chain order."""
+    _require(request, Permission.VIEW_AUDIT_LOG)
+    if export_format not in AUDIT_EXPORTS:
+        raise Http404
+    institution = request.institution
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(_("The filters are not valid."), status=INVALID_INPUT)
+    filters = form.filters(institution.zone) if form.is_bound else {}
+    writer, content_type = AUDIT_EXPORTS[export_format]
+    response = StreamingHttpResponse(writer(institution.id, **filters), content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{institution.slug}-{stamp}.{export_format}"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+export_audit_log.tenant_access = "member"

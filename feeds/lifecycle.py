@@ -20,6 +20,8 @@ from accounts.errors import DomainError
 from feeds.models import Post, PostState
 
 S = PostState
+# The target of "delete": the post no longer exists.
+DELETED = "deleted"
 
 # verb -> (states it may start from, state it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -40,11 +42,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
         frozenset({S.PUBLISHED, S.DRAFT, S.SUBMITTED, S.CHANGES_REQUESTED, S.APPROVED}),
         S.RETRACTED,
     ),
+    # A draft that never went to review is removed with its revision; nothing is left.
+    "delete": (frozenset({S.DRAFT}), DELETED),
 }
 
 # Verbs that only make sense for a post that has been public (or never has).
 ONLY_AFTER_PUBLICATION = frozenset({"reject_correction", "discard_correction", "retract"})
-ONLY_BEFORE_PUBLICATION = frozenset({"reject"})
+ONLY_BEFORE_PUBLICATION = frozenset({"reject", "delete"})
 
 
 class IllegalTransition(DomainError):
@@ -58,6 +62,7 @@ _MESSAGES = {
     "edit": _("This post can no longer be edited."),
     "publish": _("Only approved posts can be published."),
     "retract": _("Only published posts can be retracted."),
+    "delete": _("Only drafts that were never submitted can be deleted."),
 }
 
 
@@ -86,10 +91,11 @@ def _check_table() -> None:
     states = set(PostState.values)
     reached = {S.DRAFT}
     for verb, (sources, target) in TRANSITIONS.items():
-        unknown = (set(sources) | {target}) - states
+        unknown = (set(sources) | ({target} - {DELETED})) - states
         if unknown:
             raise ValueError(f"Transition {verb} names unknown states {unknown}")
-        reached.add(target)
+        if target != DELETED:
+            reached.add(target)
     if reached != states:
         raise ValueError(f"States never reached: {states - reached}")
 

@@ -1,6 +1,7 @@
 """Every state change of posts: write, edit, submit, approve, publish, correct, retract, upload.
 
-Each function runs in one transaction inside the post's institution. State moves only through
+Each function runs in one transaction inside the post's institution, writes its audit event and
+calls the lifecycle's listeners (``feeds.hooks``) in that transaction. State moves only through
 ``feeds.lifecycle.transition``. Whatever changes the public pages calls
 ``public_content_changed`` so cached pages are replaced the moment the change commits.
 """
@@ -12,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -20,12 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import errors
+from accounts import audit, errors
 from accounts.models import Institution, Membership
 from accounts.permissions import Permission, has_permission
 from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
-from feeds import lifecycle
+from feeds import hooks, lifecycle, syndication
 from feeds.images import process_image
 from feeds.models import (
     MAX_ALT_TEXT_LENGTH,
@@ -43,6 +45,12 @@ from feeds.rendering import Entities, mentioned_handles, render_body
 from feeds.scheduling import check_publish_time
 
 LANGUAGE_CODES = {code for code, _name in POST_LANGUAGES}
+
+
+class Keep(Enum):
+    """Default of an optional argument that may also be None: leave the value as it is."""
+
+    TIME = "keep"
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,33 @@ def _check_author(post: Post, by: Membership) -> None:
         raise PostNotEditable()
 
 
+def _summary(post: Post, **extra: object) -> dict:
+    """What the audit log keeps of a post at a change: its state and the revision concerned."""
+    revision = post.latest_revision
+    summary = {
+        "state": post.state,
+        "revision": revision.number if revision is not None else None,
+        "content_hash": revision.content_hash if revision is not None else None,
+    }
+    summary.update(extra)
+    return summary
+
+
+def _record(post: Post, verb: str, before: dict, by: Membership | None, **extra: object) -> None:
+    audit.record(
+        post.institution_id,
+        f"post.{verb}",
+        actor=by,
+        target=post,
+        before=before,
+        after=_summary(post, **extra),
+    )
+
+
+def _change(post: Post, by: Membership | None, at: datetime, reason: str = "") -> hooks.PostChange:
+    return hooks.PostChange(post=post, revision=post.latest_revision, by=by, at=at, reason=reason)
+
+
 def _lock(post: Post) -> Post:
     return (
         Post.objects.select_for_update(of=("self",))
@@ -217,6 +252,7 @@ def create_post(
         _write_revision(revision, content, media)
         post.latest_revision = revision
         post.save(update_fields=["latest_revision"])
+        _record(post, "create", {}, author, publish_at=post.publish_at)
         return post
 
 
@@ -232,6 +268,7 @@ def edit_post(
     with tenant_context(post.institution_id):
         post = _lock(post)
         _check_author(post, by)
+        before = _summary(post, publish_at=post.publish_at)
         lifecycle.transition(post, "edit")
         content = _validate(content)
         media = _media_for(content, post.author)
@@ -249,6 +286,7 @@ def edit_post(
             post.publish_at = check_publish_time(post.institution, publish_at)
         post.updated_at = timezone.now()
         post.save()
+        _record(post, "edit", before, by, publish_at=post.publish_at)
         return post
 
 
@@ -260,6 +298,7 @@ def submit_post(post: Post, by: Membership) -> Post:
         _check_author(post, by)
         if post.published_at is None and post.publish_at is not None:
             check_publish_time(post.institution, post.publish_at)
+        before = _summary(post)
         lifecycle.transition(post, "submit")
         now = timezone.now()
         revision = post.latest_revision
@@ -267,7 +306,9 @@ def submit_post(post: Post, by: Membership) -> Post:
         revision.save(update_fields=["submitted_at"])
         post.updated_at = now
         post.save(update_fields=["state", "updated_at"])
-        if not post.institution.review_required:
+        _record(post, "submit", before, by)
+        hooks.revision_submitted.send(_change(post, by, now))
+        if not hooks.needs_review(post, by):
             _approve(post, by=None)
         return post
 
@@ -278,9 +319,11 @@ def withdraw_post(post: Post, by: Membership) -> Post:
     with tenant_context(post.institution_id):
         post = _lock(post)
         _check_author(post, by)
+        before = _summary(post)
         lifecycle.transition(post, "withdraw")
         post.updated_at = timezone.now()
         post.save(update_fields=["state", "updated_at"])
+        _record(post, "withdraw", before, by)
         return post
 
 
@@ -290,26 +333,29 @@ def discard_correction(post: Post, by: Membership) -> Post:
     with tenant_context(post.institution_id):
         post = _lock(post)
         _check_author(post, by)
+        before = _summary(post)
         lifecycle.transition(post, "discard_correction")
         post.latest_revision = post.public_revision
         post.updated_at = timezone.now()
         post.save(update_fields=["state", "latest_revision", "updated_at"])
+        _record(post, "discard_correction", before, by)
         return post
 
 
 @transaction.atomic
-def delete_draft(post: Post, by: Membership) -> None:
-    """Delete a post that was never submitted."""
+def delete_post(post: Post, by: Membership) -> None:
+    """Delete a draft that was never submitted (anything once submitted stays on record)."""
     with tenant_context(post.institution_id):
         post = _lock(post)
         _check_author(post, by)
-        if (
-            post.state != PostState.DRAFT
-            or post.revisions.filter(submitted_at__isnull=False).exists()
-        ):
+        if post.revisions.filter(submitted_at__isnull=False).exists():
             raise lifecycle.IllegalTransition(
                 _("Only drafts that were never submitted can be deleted.")
             )
+        before = _summary(post)
+        lifecycle.transition(post, "delete")
+        hooks.post_deleted.send(hooks.PostChange(post, None, by, timezone.now()))
+        audit.record(post.institution_id, "post.delete", actor=by, target=post, before=before)
         post.latest_revision = None
         post.save(update_fields=["latest_revision"])
         Attachment.objects.filter(revision__post=post).delete()
@@ -320,13 +366,29 @@ def delete_draft(post: Post, by: Membership) -> None:
 # Approval and publication -----------------------------------------------------------------------
 
 
+def _check_reviewer(post: Post, by: Membership) -> None:
+    if not has_permission(by, Permission.REVIEW_POSTS):
+        raise errors.PermissionDenied(_("Only reviewers and administrators decide on posts."))
+    if by.id == post.author_id:
+        raise errors.PermissionDenied(_("Nobody decides on their own post."))
+
+
 @transaction.atomic
-def approve_post(post: Post, *, by: Membership) -> Post:
-    """A reviewer approves the submitted revision (four eyes: never the author's own post)."""
+def approve_post(
+    post: Post, *, by: Membership, publish_at: datetime | Keep | None = Keep.TIME
+) -> Post:
+    """A reviewer approves the submitted revision (four eyes: never the author's own post).
+
+    ``publish_at`` (when given, None meaning "now") replaces the post's time: the approver
+    confirms a new time for a post whose time has passed.
+    """
     with tenant_context(post.institution_id):
         if not has_permission(by, Permission.REVIEW_POSTS):
             raise errors.PermissionDenied(_("Only reviewers and administrators approve posts."))
         post = _lock(post)
+        if publish_at is not Keep.TIME and post.published_at is None:
+            post.publish_at = check_publish_time(post.institution, publish_at)
+            post.save(update_fields=["publish_at"])
         _approve(post, by=by)
         return post
 
@@ -335,6 +397,7 @@ def _approve(post: Post, *, by: Membership | None) -> None:
     """Approve the latest revision (by=None: the institution does not require review)."""
     if by is not None and by.id == post.author_id:
         raise errors.PermissionDenied(_("Nobody approves their own post."))
+    before = _summary(post)
     lifecycle.transition(post, "approve")
     now = timezone.now()
     revision = post.latest_revision
@@ -342,26 +405,82 @@ def _approve(post: Post, *, by: Membership | None) -> None:
     revision.approved_by = by
     revision.save(update_fields=["approved_at", "approved_by"])
     post.save(update_fields=["state"])
+    _record(post, "approve", before, by, publish_at=post.publish_at)
+    hooks.revision_approved.send(_change(post, by, now))
     is_correction = post.published_at is not None
     due = post.publish_at is None or post.publish_at <= now
     if (is_correction or due) and not post.institution.publishing_paused and post.held_at is None:
         _publish(post, now)
 
 
-def _publish(post: Post, now: datetime) -> None:
+@transaction.atomic
+def reject_post(post: Post, *, by: Membership, reason: str) -> Post:
+    """A reviewer rejects the submitted revision with a reason the author sees.
+
+    For a correction of a published post the public text stays (verb ``reject_correction``).
+    """
+    with tenant_context(post.institution_id):
+        _check_reviewer(post, by)
+        reason = (reason or "").strip()
+        if not reason:
+            raise errors.DomainError(_("Give the reason the author will see."), field="reason")
+        post = _lock(post)
+        before = _summary(post)
+        verb = "reject_correction" if post.published_at is not None else "reject"
+        lifecycle.transition(post, verb)
+        if verb == "reject_correction":
+            post.latest_revision = post.public_revision
+        post.updated_at = timezone.now()
+        post.save(update_fields=["state", "latest_revision", "updated_at"])
+        _record(post, verb, before, by, reason=reason[:1000])
+        return post
+
+
+@transaction.atomic
+def request_changes(post: Post, *, by: Membership, comment: str) -> Post:
+    """A reviewer sends the submitted revision back to its author with a comment."""
+    with tenant_context(post.institution_id):
+        _check_reviewer(post, by)
+        comment = (comment or "").strip()
+        if not comment:
+            raise errors.DomainError(_("Say what should change."), field="comment")
+        post = _lock(post)
+        before = _summary(post)
+        lifecycle.transition(post, "request_changes")
+        post.updated_at = timezone.now()
+        post.save(update_fields=["state", "updated_at"])
+        _record(post, "request_changes", before, by, comment=comment[:2000])
+        return post
+
+
+def _publish(post: Post, now: datetime, by: Membership | None = None) -> None:
+    before = _summary(post)
     lifecycle.transition(post, "publish")
     revision = post.latest_revision
     revision.published_at = now
     revision.save(update_fields=["published_at"])
     if post.published_at is None:
         post.published_at = now
+        # The feeds' permanent id, fixed now (never from a request's host).
+        post.tag_id = post.tag_id or syndication.post_tag_id(post.id, now)
     else:
         post.corrected_at = now
     post.public_revision = revision
     post.updated_at = now
     post.save(
-        update_fields=["state", "published_at", "corrected_at", "public_revision", "updated_at"]
+        update_fields=[
+            "state",
+            "published_at",
+            "corrected_at",
+            "public_revision",
+            "updated_at",
+            "tag_id",
+        ]
     )
+    is_correction = post.corrected_at == now
+    _record(post, "correct" if is_correction else "publish", before, None)
+    listeners = hooks.post_corrected if is_correction else hooks.post_published
+    listeners.send(hooks.PostChange(post=post, revision=revision, by=by, at=now))
     public_content_changed(post.institution.slug)
 
 
@@ -395,6 +514,7 @@ def retract_post(post: Post, *, by: Membership, reason: str) -> Post:
         if not reason:
             raise errors.DomainError(_("Give the reason that readers will see."), field="reason")
         post = _lock(post)
+        before = _summary(post)
         lifecycle.transition(post, "retract")
         now = timezone.now()
         post.retracted_at = now
@@ -410,15 +530,30 @@ def retract_post(post: Post, *, by: Membership, reason: str) -> Post:
                 "updated_at",
             ]
         )
+        _record(post, "retract", before, by, reason=post.retraction_reason)
+        hooks.post_retracted.send(_change(post, by, now, post.retraction_reason))
         public_content_changed(post.institution.slug)
         return post
 
 
 def hold_scheduled_posts(membership: Membership) -> None:
     """When a member leaves, their scheduled posts wait for an administrator."""
-    Post.objects.filter(
-        author=membership, state=PostState.APPROVED, published_at__isnull=True
-    ).update(held_at=timezone.now(), held_reason="author_left")
+    held = list(
+        Post.objects.select_for_update()
+        .filter(author=membership, state=PostState.APPROVED, published_at__isnull=True)
+        .values_list("id", flat=True)
+    )
+    if not held:
+        return
+    Post.objects.filter(id__in=held).update(held_at=timezone.now(), held_reason="author_left")
+    for post_id in held:
+        audit.record(
+            membership.institution_id,
+            "post.hold",
+            object_type="feeds.post",
+            object_id=post_id,
+            after={"held_reason": "author_left"},
+        )
 
 
 # Images -----------------------------------------------------------------------------------------
@@ -445,4 +580,11 @@ def upload_media(uploader: Membership, data: bytes) -> Media:
         media.image.save(name, ContentFile(display.data), save=False)
         media.small.save(f"small-{name}", ContentFile(processed.small.data), save=False)
         media.save()
+        audit.record(
+            uploader.institution_id,
+            "media.upload",
+            actor=uploader,
+            target=media,
+            after={"sha256": media.sha256, "bytes": media.byte_size},
+        )
         return media

@@ -1,0 +1,1 @@
+"""Copies of published posts on the networks: network accounts, renderers, deliveries."""

@@ -1,0 +1,1 @@
+"""Review before anything goes out: policy, automated checks, the queue and reviewers' decisions."""
