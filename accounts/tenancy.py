@@ -218,3 +218,92 @@ DROP FUNCTION IF EXISTS {CURRENT_INSTITUTION_SQL};
 DROP FUNCTION IF EXISTS podium_current_user();
 DROP FUNCTION IF EXISTS podium_current_token_digest();
 """
+
+
+def tenant_references(model) -> list:
+    """The foreign keys of a tenant-owned model that point at another tenant-owned model.
+
+    Works on real models and on migration-state models alike: a model is tenant-owned when it
+    has an ``institution`` foreign key.
+    """
+
+    def is_tenant(candidate) -> bool:
+        return any(f.name == "institution" and f.many_to_one for f in candidate._meta.fields)
+
+    if not is_tenant(model):
+        return []
+    return [
+        field
+        for field in model._meta.fields
+        if field.many_to_one and field.name != "institution" and is_tenant(field.related_model)
+    ]
+
+
+def tenant_reference_name(table: str, column: str) -> str:
+    """The name of the composite foreign key of ``table.column`` (PostgreSQL's 63-byte limit)."""
+    import hashlib
+
+    name = f"{table}_{column}_same_tenant"
+    if len(name) > 63:
+        name = f"{name[:50]}_{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    return name
+
+
+class EnforceTenantReferences(Operation):
+    """Migration operation: every reference from this tenant-owned table to another tenant-owned
+    table must stay inside one institution, as a composite foreign key
+    ``(institution_id, x_id) -> target (institution_id, id)`` beside Django's own.
+
+    Row-level security does not apply to foreign-key checks, so without this an institution's
+    row could name another institution's row by id. Each target gets a unique
+    ``(institution_id, id)`` key for the foreign key to reference. PostgreSQL only.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str) -> None:
+        self.model_name = model_name
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"model_name": self.model_name})
+
+    def state_forwards(self, app_label, state) -> None:
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        quote = schema_editor.quote_name
+        table = model._meta.db_table
+        for field in tenant_references(model):
+            target = field.related_model._meta.db_table
+            key = f"{target}_tenant_key"[:63]
+            # Names come from the models, not from input.
+            schema_editor.execute(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = "  # noqa: S608
+                f"'{key}') THEN ALTER TABLE {quote(target)} ADD CONSTRAINT {quote(key)} "
+                f"UNIQUE (institution_id, id); END IF; END $$"
+            )
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT "
+                f"{quote(tenant_reference_name(table, field.column))} FOREIGN KEY "
+                f"(institution_id, {quote(field.column)}) REFERENCES {quote(target)} "
+                f"(institution_id, id) DEFERRABLE INITIALLY DEFERRED"
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        table = model._meta.db_table
+        for field in tenant_references(model):
+            name = tenant_reference_name(table, field.column)
+            schema_editor.execute(
+                f"ALTER TABLE {schema_editor.quote_name(table)} DROP CONSTRAINT IF EXISTS "
+                f"{schema_editor.quote_name(name)}"
+            )
+
+    def describe(self) -> str:
+        return f"Keep the references of {self.model_name} inside one institution"

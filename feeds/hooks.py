@@ -38,7 +38,7 @@ class PostChange:
     reason: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class Listeners:
     """An ordered registry of callables that receive one ``PostChange``."""
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import errors
+from accounts.api.errors import json_error
 from accounts.models import Membership
 from accounts.permissions import Permission, has_permission
 from feeds import lifecycle, queries, services
@@ -54,7 +55,7 @@ from feeds.rendering import excerpt, plain_text
 MY_POSTS_PAGE_SIZE = 50
 # The preview endpoint renders at most this much text (the counter already shows the overflow).
 PREVIEW_MAX_CHARACTERS = MAX_BODY_LENGTH * 4
-AUTHOR_ACTIONS = ("submit", "withdraw", "discard", "delete")
+AUTHOR_ACTIONS = ("submit", "withdraw", "discard_correction", "delete")
 ACTIONS = frozenset({*AUTHOR_ACTIONS, "retract"})
 
 
@@ -350,10 +351,7 @@ def upload_media(request: HttpRequest, institution_slug: str) -> JsonResponse:
 
 def _json_error(error: errors.DomainError, status: int) -> JsonResponse:
     fields = {error.field: [error.message]} if error.field else {}
-    return JsonResponse(
-        {"error": {"code": error.code, "message": error.message, "fields": fields}},
-        status=status,
-    )
+    return json_error(status, error.code, error.message, fields)
 
 
 # My posts -----------------------------------------------------------------------------------
@@ -427,7 +425,7 @@ def _render_history(
         if lifecycle.can(post, "withdraw"):
             actions.append("withdraw")
         if lifecycle.can(post, "discard_correction"):
-            actions.append("discard")
+            actions.append("discard_correction")
         never_submitted = not any(revision.is_submitted for revision in revisions)
         if post.state == PostState.DRAFT and never_submitted:
             actions.append("delete")
@@ -457,7 +455,7 @@ def history(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRe
 
 _DONE = {
     "withdraw": gettext_lazy("Withdrawn from review. The post is a draft again."),
-    "discard": gettext_lazy("Correction discarded. The published text stays as it is."),
+    "discard_correction": gettext_lazy("Correction discarded. The published text stays as it is."),
     "delete": gettext_lazy("Draft deleted."),
     "retract": gettext_lazy("Post retracted. Readers now see the notice with your reason."),
 }
@@ -488,10 +486,10 @@ def post_action(
             post = services.submit_post(post, membership)
         elif action == "withdraw":
             services.withdraw_post(post, membership)
-        elif action == "discard":
+        elif action == "discard_correction":
             services.discard_correction(post, membership)
         elif action == "delete":
-            services.delete_draft(post, membership)
+            services.delete_post(post, membership)
     except errors.DomainError as error:
         if retract_form is not None and error.field == "reason":
             add_domain_error(retract_form, error)

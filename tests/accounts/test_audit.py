@@ -505,3 +505,63 @@ def test_operator_changes_in_ops_are_recorded_with_the_operator(client, cast):
     assert event is not None, getattr(response, "context", None) and response.context.get("errors")
     assert (event.actor_kind, event.actor_label) == ("operator", operator.email)
     assert event.after == {"name": "Northside Academy"}
+
+
+# The API ----------------------------------------------------------------------------------------
+
+
+def _api(cast, member, scopes=("read", "admin")):
+    from rest_framework.test import APIClient
+
+    _token, secret = accounts_services.create_token(member, name="Audit", scopes=list(scopes))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+def _api_url(institution, tail):
+    return f"/api/v1/institutions/{institution.slug}/audit/{tail}"
+
+
+@pytest.mark.django_db
+def test_the_api_lists_filters_and_verifies_the_chain(cast):
+    post = _published(cast.a)
+    client = _api(cast, cast.a.admin)
+    listed = client.get(_api_url(cast.a.institution, "events/"), {"verb_prefix": "post."})
+    assert listed.status_code == 200
+    verbs = [event["verb"] for event in listed.json()["results"]]
+    assert verbs[:3] == ["post.publish", "post.approve", "post.submit"]
+    assert all(e["object_id"] == str(post.id) for e in listed.json()["results"])
+    verified = client.get(_api_url(cast.a.institution, "verify"))
+    assert verified.status_code == 200 and verified.json()["ok"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_names_the_first_bad_event(cast):
+    client = _api(cast, cast.a.admin)
+    _record_some(cast.a.institution.id, 3)
+    victim = _events(cast.a.institution.id)[-2]
+    _as_owner("UPDATE accounts_auditevent SET after = '{}' WHERE id = %s", [victim.id])
+    body = client.get(_api_url(cast.a.institution, "verify")).json()
+    assert body["ok"] is False
+    assert body["first_bad_sequence"] == victim.sequence
+
+
+@pytest.mark.django_db
+def test_the_api_exports_json_lines_and_csv(cast):
+    _published(cast.a)
+    client = _api(cast, cast.a.admin)
+    response = client.get(_api_url(cast.a.institution, "export"), {"as": "jsonl"})
+    lines = b"".join(response.streaming_content).splitlines()
+    assert lines and all(json.loads(line)["hash"] for line in lines)
+    response = client.get(_api_url(cast.a.institution, "export"), {"as": "csv"})
+    assert b"".join(response.streaming_content).startswith(b"sequence,created_at")
+    assert client.get(_api_url(cast.a.institution, "export"), {"as": "xml"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_audit_api_is_for_admins_of_the_institution_only(cast):
+    reviewer = _api(cast, cast.a.reviewer, scopes=("read", "review"))
+    assert reviewer.get(_api_url(cast.a.institution, "events/")).status_code == 403
+    admin_of_b = _api(cast, cast.b.admin)
+    assert admin_of_b.get(_api_url(cast.a.institution, "events/")).status_code == 404

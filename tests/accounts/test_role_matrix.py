@@ -4,7 +4,7 @@ accounts.permissions."""
 
 import pytest
 
-from accounts.api_access import actor_for
+from accounts.api.access import actor_for
 from accounts.permissions import Permission, has_permission
 
 P = Permission
@@ -20,6 +20,7 @@ MATRIX = {
     P.REVIEW_POSTS: (False, True, True, False, False),
     P.MANAGE_MEMBERS: (False, False, True, False, False),
     P.EDIT_INSTITUTION: (False, False, True, False, False),
+    P.VIEW_AUDIT_LOG: (False, False, True, False, False),
 }
 CASES = [
     (permission, role, allowed)

@@ -189,7 +189,7 @@ def test_discarding_a_correction_keeps_the_published_text(cast, client):
     services.edit_post(post, cast.a.author, PostContent(body="Stew today.", language="en"))
     sign_in(client, cast.a.author)
 
-    response = client.post(url(cast.a, "post-action", post_id=post.id, action="discard"))
+    response = client.post(url(cast.a, "post-action", post_id=post.id, action="discard_correction"))
 
     assert response.status_code == 302
     post = reload(post)

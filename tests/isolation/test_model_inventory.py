@@ -77,3 +77,45 @@ def test_global_tables_have_no_institution_column(db):
     for label in GLOBAL_MODELS:
         model = apps.get_model(label)
         assert "institution" not in {f.name for f in model._meta.fields}, label
+
+
+def _tenant_references():
+    from accounts.tenancy import tenant_references
+
+    return [(model, field) for model in tenant_models() for field in tenant_references(model)]
+
+
+def test_tenant_references_are_found():
+    labels = {f"{m._meta.label_lower}.{f.name}" for m, f in _tenant_references()}
+    assert {"feeds.post.author", "feeds.attachment.media", "accounts.apitoken.membership"} <= labels
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    ("model", "field"),
+    _tenant_references(),
+    ids=[f"{m._meta.label_lower}.{f.name}" for m, f in _tenant_references()],
+)
+def test_every_reference_between_tenant_rows_has_a_composite_foreign_key(model, field, db):
+    """(institution_id, x_id) -> target (institution_id, id): the database keeps a reference
+    inside one institution even where row-level security does not look (foreign-key checks)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM pg_constraint c
+            JOIN pg_class source ON source.oid = c.conrelid
+            JOIN pg_class target ON target.oid = c.confrelid
+            WHERE c.contype = 'f' AND source.relname = %s AND target.relname = %s
+              AND (SELECT array_agg(attname::text ORDER BY attname) FROM pg_attribute
+                   WHERE attrelid = c.conrelid AND attnum = ANY(c.conkey))
+                  = ARRAY[%s, %s]::text[]
+            """,
+            [
+                model._meta.db_table,
+                field.related_model._meta.db_table,
+                *sorted([field.column, "institution_id"]),
+            ],
+        )
+        assert cursor.fetchone()[0] == 1, (
+            f"{model._meta.label_lower}.{field.name} needs EnforceTenantReferences in a migration"
+        )
