@@ -1,0 +1,174 @@
+"""A second factor for the people who decide: TOTP apps and recovery codes (django-otp).
+
+- A person who has set up a second factor is asked for a code after the password at every
+  sign-in; the password alone signs nobody in.
+- An institution can require it of its reviewers and administrators: their member pages send
+  them to set it up (or to enter a code) first.
+- Decisions, overrides, role changes and lifting a publishing pause ask for a fresh code when the
+  last one is older than ``PODIUM_SECOND_FACTOR_MAX_AGE`` seconds (``require_recent``).
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import django_otp
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Membership, Role, User
+
+VERIFIED_AT_SESSION_KEY = "podium_second_factor_at"
+PENDING_USER_SESSION_KEY = "podium_second_factor_user"
+PENDING_BACKEND_SESSION_KEY = "podium_second_factor_backend"
+RECOVERY_CODE_COUNT = 10
+DECIDING_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
+
+
+class StepUpRequired(Exception):
+    """The action needs a fresh second-factor code; ``response`` sends the person to enter it."""
+
+    def __init__(self, response: HttpResponseRedirect) -> None:
+        super().__init__("a fresh second-factor code is needed")
+        self.response = response
+
+
+def confirmed_devices(user: User) -> list:
+    """The person's working second factors (TOTP apps first, then recovery codes)."""
+    return [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+
+
+def has_second_factor(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def is_required_for(membership: Membership | None) -> bool:
+    """Whether the member's institution requires a second factor of them (reviewers, admins)."""
+    return (
+        membership is not None
+        and membership.role in DECIDING_ROLES
+        and membership.institution.require_second_factor
+    )
+
+
+@transaction.atomic
+def start_totp(user: User) -> TOTPDevice:
+    """A new, unconfirmed authenticator app for the person (replacing one not yet confirmed)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+def pending_totp(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
+def provisioning_uri(device: TOTPDevice) -> str:
+    """The ``otpauth://`` address an authenticator app reads (from a QR code or typed in)."""
+    return device.config_url
+
+
+def secret_for_typing(device: TOTPDevice) -> str:
+    """The device's key in base32, in groups of four, for typing into an app by hand."""
+    from base64 import b32encode
+
+    key = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@transaction.atomic
+def confirm_totp(user: User, device: TOTPDevice, code: str) -> list[str] | None:
+    """Confirm the app with a code it shows; returns fresh recovery codes, or None if wrong."""
+    if device.user_id != user.pk or device.confirmed or not device.verify_token(_digits(code)):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return new_recovery_codes(user)
+
+
+@transaction.atomic
+def new_recovery_codes(user: User) -> list[str]:
+    """Replace the person's recovery codes (each works once); shown once, stored by django-otp."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def remove_second_factor(user: User) -> None:
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+def _digits(code: str) -> str:
+    return "".join(ch for ch in (code or "") if not ch.isspace())[:32]
+
+
+def check_code(user: User, code: str):
+    """The device that accepts the code (an app's current code or an unused recovery code)."""
+    code = _digits(code)
+    if not code:
+        return None
+    for device in confirmed_devices(user):
+        with transaction.atomic():
+            # verify_token updates throttling and burns recovery codes: lock the row first.
+            locked = type(device).objects.select_for_update().get(pk=device.pk)
+            if locked.verify_token(code):
+                return locked
+    return None
+
+
+def mark_verified(request: HttpRequest, device) -> None:
+    """Remember in the session that (and when) the person proved the second factor."""
+    django_otp.login(request, device)
+    request.session[VERIFIED_AT_SESSION_KEY] = int(time.time())
+
+
+def is_recent(request: HttpRequest, max_age: int | None = None) -> bool:
+    max_age = settings.PODIUM_SECOND_FACTOR_MAX_AGE if max_age is None else max_age
+    verified_at = request.session.get(VERIFIED_AT_SESSION_KEY)
+    return isinstance(verified_at, int) and time.time() - verified_at <= max_age
+
+
+def verify_url(next_path: str) -> str:
+    return f"{reverse('accounts:second-factor-verify')}?{urlencode({'next': next_path})}"
+
+
+def require_recent(request: HttpRequest, next_path: str | None = None) -> None:
+    """Before a decision, an override, a role change or lifting a pause: a person with a second
+    factor (or whom the institution requires to have one) must have entered a code recently.
+
+    Raises ``StepUpRequired`` with the redirect to the code page; API tokens are not asked
+    (a token is its own credential, scoped and revocable).
+    """
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or getattr(request, "auth", None) is not None:
+        return
+    required = is_required_for(getattr(request, "membership", None))
+    if not (required or has_second_factor(user)) or is_recent(request):
+        return
+    target = next_path or request.get_full_path()
+    if required and not has_second_factor(user):
+        raise StepUpRequired(HttpResponseRedirect(setup_url(target)))
+    raise StepUpRequired(HttpResponseRedirect(verify_url(target)))
+
+
+def setup_url(next_path: str) -> str:
+    return f"{reverse('accounts:second-factor')}?{urlencode({'next': next_path})}"
+
+
+def current_code(device: TOTPDevice, at: float | None = None) -> str:
+    """The code an app would show at ``at`` (for tests and the setup page's self-check)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = at if at is not None else time.time()
+    return f"{totp.token():0{device.digits}d}"
