@@ -1,4 +1,5 @@
-"""A second factor for the people who decide: TOTP apps and recovery codes (django-otp).
+"""A second factor for the people who decide: TOTP apps, passkeys and recovery codes (django-otp
+and django-otp-webauthn).
 
 - A person who has set up a second factor is asked for a code after the password at every
   sign-in; the password alone signs nobody in.
@@ -17,10 +18,18 @@ import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn import exceptions as webauthn_exceptions
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.views import (
+    BeginCredentialAuthenticationView,
+    CompleteCredentialAuthenticationView,
+)
 
 from accounts.models import Membership, Role, User
 
@@ -40,7 +49,7 @@ class StepUpRequired(Exception):
 
 
 def confirmed_devices(user: User) -> list:
-    """The person's working second factors (TOTP apps first, then recovery codes)."""
+    """The person's code-based second factors (TOTP apps first, then recovery codes)."""
     return [
         *TOTPDevice.objects.filter(user=user, confirmed=True),
         *StaticDevice.objects.filter(user=user, confirmed=True),
@@ -48,7 +57,11 @@ def confirmed_devices(user: User) -> list:
 
 
 def has_second_factor(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """An authenticator app or a passkey (recovery codes alone are no second factor)."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
 
 
 def is_required_for(membership: Membership | None) -> bool:
@@ -106,8 +119,10 @@ def new_recovery_codes(user: User) -> list[str]:
 
 @transaction.atomic
 def remove_second_factor(user: User) -> None:
+    """Remove every authenticator app, passkey and recovery code of the person."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
 
 
 def _digits(code: str) -> str:
@@ -172,3 +187,66 @@ def current_code(device: TOTPDevice, at: float | None = None) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = at if at is not None else time.time()
     return f"{totp.token():0{device.digits}d}"
+
+
+# Passkeys (WebAuthn, through django-otp-webauthn) ----------------------------------------------
+
+
+class PasskeyHelper(WebAuthnHelper):
+    """The relying party is the site the person is on: its host name (checked against
+    ALLOWED_HOSTS) as the RP ID and its own origin as the only accepted origin."""
+
+    def get_relying_party_domain(self) -> str:
+        return split_domain_port(self.request.get_host())[0]
+
+    def get_relying_party_name(self) -> str:
+        return "Podium"
+
+    def get_allowed_origins(self) -> list[str]:
+        return [f"{self.request.scheme}://{self.request.get_host()}"]
+
+
+def has_app(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def passkey_count(user: User) -> int:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
+
+
+class PasskeyBeginAuthentication(BeginCredentialAuthenticationView):
+    """Start a passkey check for the person signing in (after the password) or signed in."""
+
+    def get_user(self):
+        return _acting_user(self.request)
+
+
+class PasskeyCompleteAuthentication(CompleteCredentialAuthenticationView):
+    """Finish a passkey check: as the second step of signing in, or as a fresh check before a
+    decision. A passkey never signs anyone in without the password here."""
+
+    def get_user(self):
+        return _acting_user(self.request)
+
+    def check_device_usable(self, device) -> None:
+        super().check_device_usable(device)
+        user = _acting_user(self.request)
+        if user is None or device.user_id != user.pk:
+            raise webauthn_exceptions.NotAuthenticated()
+
+    def complete_auth(self, device) -> None:
+        from django.contrib.auth import login
+
+        session = self.request.session
+        if not self.request.user.is_authenticated:
+            backend = session.pop(PENDING_BACKEND_SESSION_KEY, None)
+            session.pop(PENDING_USER_SESSION_KEY, None)
+            login(self.request, device.user, backend=backend)
+        mark_verified(self.request, device)
+
+
+def _acting_user(request: HttpRequest) -> User | None:
+    if request.user.is_authenticated:
+        return request.user
+    user_id = request.session.get(PENDING_USER_SESSION_KEY)
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
