@@ -169,6 +169,10 @@ def record(
         )
         event.hash = _event_hash(event)
         event.save(force_insert=True)
+        # The webhook outbox: events for subscribed endpoints, in this same transaction.
+        from accounts import webhooks
+
+        webhooks.emit_for_audit_event(event)
         return event
 
 

@@ -337,6 +337,7 @@ class InstitutionSettingsForm(PlainForm):
     FIELDS = (
         "name", "kind", "locale", "timezone", "description", "contact_email", "contact_phone",
         "website", "address", "accent_color", "review_required", "search_indexing",
+        "require_second_factor",
     )  # fmt: skip
 
     logo = forms.FileField(
@@ -383,7 +384,7 @@ class InstitutionSettingsForm(PlainForm):
         return self._group("accent_color", "logo", "remove_logo")
 
     def policy_fields(self) -> list[forms.BoundField]:
-        return self._group("review_required", "search_indexing")
+        return self._group("review_required", "search_indexing", "require_second_factor")
 
     @classmethod
     def initial_for(cls, institution: Institution) -> dict:
@@ -502,3 +503,25 @@ class AuditFilterForm(PlainForm):
                 data["until"] + timedelta(days=1), time.min, tzinfo=zone
             )
         return filters
+
+
+# The second factor ------------------------------------------------------------------------------
+
+
+class SecondFactorCodeForm(PlainForm):
+    """A six-digit code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "autofocus": True,
+                "spellcheck": "false",
+                "autocapitalize": "off",
+            }
+        ),
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
+    )

@@ -8,13 +8,16 @@ from urllib.parse import quote
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
+from accounts import second_factor
+from accounts.api.errors import json_error
 from accounts.models import Institution, Membership
 from accounts.tenancy import tenant_context
 
@@ -22,7 +25,7 @@ from accounts.tenancy import tenant_context
 #   public  anyone, anonymously; never touches the session (see accounts.publicread)
 #   open    anyone, with a session (accepting an invitation, signing in)
 #   member  active members only, checked here (the default: deny unless declared)
-#   api     REST API views; DRF authenticates and accounts.api_access checks membership
+#   api     REST API views; DRF authenticates and accounts.api.access checks membership
 ACCESS_LEVELS = ("public", "open", "member", "api")
 INSTITUTION_KWARG = "institution_slug"
 
@@ -77,6 +80,12 @@ class TenantMiddleware:
                 if membership is None:
                     return self._not_found(request, access)
                 request.membership = membership
+                if second_factor.is_required_for(membership) and not request.user.is_verified():
+                    # The institution requires a second factor of its reviewers and admins.
+                    path = request.get_full_path()
+                    if second_factor.has_second_factor(request.user):
+                        return redirect(second_factor.verify_url(path))
+                    return redirect(second_factor.setup_url(path))
             response = self.get_response(request)
             if response.status_code >= 400:
                 # Nothing of a failed request is kept (services roll back their own work too).
@@ -85,10 +94,7 @@ class TenantMiddleware:
 
     def _not_found(self, request: HttpRequest, access: str) -> HttpResponse:
         if access == "api":
-            return JsonResponse(
-                {"error": {"code": "not_found", "message": _("Not found."), "fields": {}}},
-                status=404,
-            )
+            return json_error(404, "not_found", _("Not found."))
         raise Http404(_("There is no page at this address."))
 
 

@@ -88,6 +88,11 @@ class Institution(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     website = models.URLField(_("website"), blank=True)
+    # Set when the website was found to link back to the institution's Podium page with
+    # rel="me" (accounts.tasks.verify_website); cleared when the website changes.
+    website_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    website_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    website_check_error = models.CharField(max_length=200, blank=True, editable=False)
     address = models.TextField(_("postal address"), max_length=500, blank=True)
     accent_color = models.CharField(
         _("accent colour"), max_length=7, default="#1f5fbf", validators=[color_validator]
@@ -102,6 +107,11 @@ class Institution(models.Model):
         _("allow search engines"),
         default=True,
         help_text=_("When off, robots.txt and every public page ask search engines not to index."),
+    )
+    require_second_factor = models.BooleanField(
+        _("second factor for reviewers and administrators"),
+        default=False,
+        help_text=_("Reviewers and administrators must sign in with an authenticator app as well."),
     )
     publishing_paused = models.BooleanField(
         _("publishing paused"),
@@ -237,6 +247,28 @@ class Membership(TenantModel):
         return self.status == self.Status.FORMER
 
 
+class FormerHandle(TenantModel):
+    """A handle a member used before renaming: its addresses redirect to the member for good,
+    and it is never given to anyone else in the institution (links and mentions stay true)."""
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="former_handles"
+    )
+    handle = models.CharField(max_length=30)
+    # When the member stopped using it.
+    until = models.DateTimeField(default=now, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("former handle")
+        verbose_name_plural = _("former handles")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "handle"], name="former_handle"),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle} (now member {self.membership_id})"
+
+
 class Invitation(TenantModel):
     """A single-use, expiring invitation to join an institution with a role."""
 
@@ -355,3 +387,139 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.verb}"
+
+
+# Webhooks and idempotent API writes (integrations) ---------------------------------------------
+
+
+class WebhookEndpoint(TenantModel):
+    """An address outside Podium that receives the institution's events, signed with a secret.
+
+    The secret is stored sealed (AES-GCM, bound to the institution and row; ``accounts.webhooks``)
+    because Podium must sign with it. After a rotation the previous secret signs too, until
+    ``previous_secret_expires_at``, so receivers can switch without losing a delivery.
+    """
+
+    url = models.URLField(_("address"), max_length=2000)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    event_types = models.JSONField(_("events"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    secret_sealed = models.BinaryField(editable=False)
+    previous_secret_sealed = models.BinaryField(null=True, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now, editable=False)
+    # Failed attempts in a row, and since when; a success resets both.
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=500, blank=True, editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["institution", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookEvent(TenantModel):
+    """The outbox: one event for one endpoint, written in the transaction of the change.
+
+    ``event_id`` is the stable ``webhook-id`` (the same for every attempt and for every endpoint
+    that receives the event). Workers claim a row by conditional update with a lease.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=64, editable=False)
+    event_type = models.CharField(max_length=64, editable=False)
+    payload = models.JSONField(editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "endpoint", "event_id"], name="webhook_event_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["institution", "state", "next_attempt_at"]),
+            models.Index(fields=["institution", "endpoint", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class WebhookAttempt(TenantModel):
+    """One try to deliver a webhook event: when, how long, and what came back."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="attempt_rows")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["event", "number"]
+        indexes = [models.Index(fields=["institution", "event", "number"])]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class IdempotencyRecord(TenantModel):
+    """The first response to an API write sent with an ``Idempotency-Key``, kept for replays.
+
+    ``owner`` is ``token:<id>`` or ``user:<id>``: keys are per token (per user for sessions).
+    Written in the transaction of the write itself, so a write that rolled back leaves no record
+    and its retry runs again.
+    """
+
+    owner = models.CharField(max_length=40, editable=False)
+    key = models.CharField(max_length=255, editable=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    method = models.CharField(max_length=10, editable=False)
+    path = models.CharField(max_length=2000, editable=False)
+    response_status = models.PositiveIntegerField(editable=False)
+    response_headers = models.JSONField(default=dict, editable=False)
+    response_body = models.JSONField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "owner", "key"], name="idempotency_key_per_owner"
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "expires_at"])]

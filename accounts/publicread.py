@@ -6,6 +6,21 @@ shared cache, each stored with the institution's *public version* it was rendere
 change to what an institution shows publicly calls ``public_content_changed``, which sets a new
 version once the transaction commits, so the next request finds the stored page outdated and
 renders afresh (DESIGN section 8). A request reads the version and the page in one round trip.
+
+Freshness is a guarantee (issue 12): after a change commits, no cache Podium controls serves
+the earlier text to a request that starts more than 2 s later.
+
+- The server cache: the new version is set as the transaction commits.
+- The proxy (platform/nginx): every public response carries ``X-Accel-Expires``, an absolute
+  second computed from when the request started, and the proxy never serves stale copies; an
+  answer that began before a change is gone from the proxy at most 2 s after it.
+- Browsers and other shared caches: ``max-age`` plus ``stale-while-revalidate`` at most 60 s.
+- Validators: only the ``ETag`` (a digest of the body). A ``Last-Modified`` in whole seconds
+  would let a change and a retraction within one second answer 304 with the retracted text.
+
+The host is checked before anything is served, from the cache or not; only the parameters a
+page reads are part of the cache key, in their canonical form (an unknown ``?lang=`` is the
+page without it), and a value that is not canonical is a 400, which is never stored.
 """
 
 from __future__ import annotations
@@ -19,15 +34,19 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date, quote_etag
+from django.utils.http import quote_etag
 
 GLOBAL_SCOPE = "_global"
 # The only query parameters public pages read. The cache key keeps these and drops the rest, so
 # made-up parameters (?x=1, ?x=2, ...) cannot fill the cache with copies of one page.
 PUBLIC_QUERY_PARAMETERS = ("lang", "before", "after", "status", "page")
-_HEADERS_NOT_STORED = {"set-cookie", "etag", "last-modified"}
+_HEADERS_NOT_STORED = {"set-cookie", "etag", "last-modified", "x-accel-expires"}
+# What a browser or another shared cache may keep a public page for, at most, in total.
+BROWSER_LIMIT_SECONDS = 60
+# Public pages answer these methods; anything else (TRACE, POST, PUT, ...) is a 405.
+PUBLIC_METHODS = ("GET", "HEAD")
 
 
 def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -35,19 +54,39 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in PUBLIC_METHODS:
+            response = HttpResponseNotAllowed(PUBLIC_METHODS)
+            response.public_view = True
+            return response
         response = view(request, *args, **kwargs)
+        response.public_view = True
         if response.status_code == 200:
             response.public_cacheable = True
-            patch_cache_control(
-                response,
-                public=True,
-                max_age=settings.PODIUM_PUBLIC_MAX_AGE,
-                stale_while_revalidate=settings.PODIUM_PUBLIC_STALE_WHILE_REVALIDATE,
-            )
+            patch_cache_control(response, public=True, **browser_lifetime())
         return response
 
     wrapped.tenant_access = "public"
     return wrapped
+
+
+def browser_lifetime() -> dict[str, int]:
+    """``max-age`` and ``stale-while-revalidate`` from the settings, together at most 60 s."""
+    max_age = max(0, min(settings.PODIUM_PUBLIC_MAX_AGE, BROWSER_LIMIT_SECONDS))
+    stale = max(
+        0, min(settings.PODIUM_PUBLIC_STALE_WHILE_REVALIDATE, BROWSER_LIMIT_SECONDS - max_age)
+    )
+    return {"max_age": max_age, "stale_while_revalidate": stale}
+
+
+def proxy_expiry(started: float) -> str:
+    """``X-Accel-Expires`` for an answer to a request that started at ``started``.
+
+    nginx keeps an entry while its clock (whole seconds) is at most the given second, so an
+    entry lives until second + 1. With ``second = floor(started + 0.5)``, anything that started
+    before a change (or up to 0.5 s after its commit, before the new version is set) is gone
+    from the proxy 2 s after the change at the latest; a fresh entry lives 0.5 s to 1.5 s.
+    """
+    return f"@{int(started + 0.5)}"
 
 
 def public_query(request: HttpRequest, name: str) -> str | None:
@@ -95,8 +134,21 @@ def _current_version(scope: str) -> str:
     return version
 
 
+def _canonical_parameter(name: str, value: str) -> str:
+    """The form of a parameter's value the cache key keeps: an unknown language or status
+    shows the same page as none, so it shares its entry."""
+    if name == "lang":
+        return value if value in dict(settings.LANGUAGES) else ""
+    if name == "status":
+        return value if value == "former" else ""
+    return value
+
+
 def _page_key(scope: str, request: HttpRequest) -> str:
-    kept = [(name, request.GET.get(name, "")) for name in PUBLIC_QUERY_PARAMETERS]
+    kept = [
+        (name, _canonical_parameter(name, request.GET.get(name, "")))
+        for name in PUBLIC_QUERY_PARAMETERS
+    ]
     address = f"{request.path}?{kept}"
     path = hashlib.sha256(address.encode()).hexdigest()[:32]
     return f"pubpage:{scope}:{path}"
@@ -113,10 +165,13 @@ def _never_public(path: str) -> bool:
     return path == "/healthz"
 
 
-def _finish(request: HttpRequest, response: HttpResponse, etag: str, modified: int) -> HttpResponse:
+def _finish(
+    request: HttpRequest, response: HttpResponse, etag: str, started: float
+) -> HttpResponse:
     response["ETag"] = etag
-    response["Last-Modified"] = http_date(modified)
-    return get_conditional_response(request, etag=etag, last_modified=modified, response=response)
+    answer = get_conditional_response(request, etag=etag, response=response)
+    answer["X-Accel-Expires"] = proxy_expiry(started)
+    return answer
 
 
 class PublicCacheMiddleware:
@@ -126,10 +181,14 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or _never_public(request.path_info):
+        if request.method not in PUBLIC_METHODS or _never_public(request.path_info):
             return self.get_response(request)
+        started = time.time()
+        # The host first: a stored page must never answer a request Django would refuse
+        # (DisallowedHost becomes a 400).
+        request.get_host()
         if settings.PODIUM_PUBLIC_CACHE_SECONDS <= 0:
-            return self._render(request, None, None)
+            return self._render(request, None, None, started)
         scope = _scope_of(request.path_info)
         page_key, version_key = _page_key(scope, request), _version_key(scope)
         found = cache.get_many([version_key, page_key])
@@ -138,23 +197,26 @@ class PublicCacheMiddleware:
         if version is None:
             version = _current_version(scope)  # none yet (or evicted): start one
         elif entry is not None and entry[0] == version:
-            return self._from_entry(request, entry)
-        return self._render(request, version, page_key)
+            return self._from_entry(request, entry, started)
+        return self._render(request, version, page_key, started)
 
-    def _render(self, request: HttpRequest, version: str | None, key: str | None) -> HttpResponse:
+    def _render(
+        self, request: HttpRequest, version: str | None, key: str | None, started: float
+    ) -> HttpResponse:
         """The view's response, stored under ``key`` with ``version`` when it is public."""
         response = self.get_response(request)
         if not getattr(response, "public_cacheable", False) or response.streaming:
+            if getattr(response, "public_view", False):
+                response["X-Accel-Expires"] = proxy_expiry(started)
             return response
         etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
-        modified = int(version.split("|", 1)[1]) if version else int(time.time())
         if key is not None:
             headers = [(k, v) for k, v in response.items() if k.lower() not in _HEADERS_NOT_STORED]
-            entry = (version, response.status_code, response.content, headers, etag, modified)
+            entry = (version, response.status_code, response.content, headers, etag)
             cache.set(key, entry, settings.PODIUM_PUBLIC_CACHE_SECONDS)
-        return _finish(request, response, etag, modified)
+        return _finish(request, response, etag, started)
 
-    def _from_entry(self, request: HttpRequest, entry: tuple) -> HttpResponse:
-        _version, status, content, headers, etag, modified = entry
+    def _from_entry(self, request: HttpRequest, entry: tuple, started: float) -> HttpResponse:
+        _version, status, content, headers, etag = entry[:5]
         response = HttpResponse(content, status=status, headers=headers)
-        return _finish(request, response, etag, modified)
+        return _finish(request, response, etag, started)

@@ -22,7 +22,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import audit, errors
-from accounts.models import ApiToken, Institution, Invitation, Language, Membership, Role, User
+from accounts.models import (
+    ApiToken,
+    FormerHandle,
+    Institution,
+    Invitation,
+    Language,
+    Membership,
+    Role,
+    User,
+)
 from accounts.permissions import ROLE_SCOPES
 from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
@@ -74,6 +83,7 @@ def create_institution(*, slug: str, name: str, **fields) -> Institution:
 EDITABLE_INSTITUTION_FIELDS = (
     "name", "kind", "locale", "timezone", "description", "contact_email", "contact_phone",
     "website", "address", "accent_color", "logo", "review_required", "search_indexing",
+    "require_second_factor",
 )  # fmt: skip
 
 
@@ -104,6 +114,12 @@ def _check_handle_free(institution: Institution, handle: str, exclude_id: int | 
     if exclude_id is not None:
         taken = taken.exclude(id=exclude_id)
     if taken.exists():
+        raise errors.HandleTaken(field="handle")
+    # A handle once used stays with its member: old links and mentions must not change person.
+    used = FormerHandle.objects.filter(handle=handle.lower())
+    if exclude_id is not None:
+        used = used.exclude(membership_id=exclude_id)
+    if used.exists():
         raise errors.HandleTaken(field="handle")
 
 
@@ -260,12 +276,19 @@ def update_profile(membership: Membership, **changes) -> Membership:
         if "links" in changes:
             changes["links"] = validate_links(changes["links"])
         before = audit.snapshot(membership, list(changes))
+        previous_handle = membership.handle
         for name, value in changes.items():
             setattr(membership, name, value)
         _full_clean(membership, exclude=["institution", "user"])
         try:
             with transaction.atomic():
                 membership.save()
+                if membership.handle != previous_handle:  # the old address redirects for good
+                    FormerHandle.objects.get_or_create(
+                        institution_id=membership.institution_id,
+                        handle=previous_handle,
+                        defaults={"membership": membership},
+                    )
         except IntegrityError as error:
             raise errors.HandleTaken(field="handle") from error
         old, new = audit.changes(membership, list(changes), before)

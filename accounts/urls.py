@@ -1,8 +1,46 @@
 """Web pages of accounts: the person's own pages under /accounts/, the rest per institution."""
 
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
+from django_otp_webauthn.views import (
+    BeginCredentialRegistrationView,
+    CompleteCredentialRegistrationView,
+)
 
-from accounts import views
+from accounts import second_factor, views
+
+# Passkey ceremonies (JSON endpoints of django-otp-webauthn's scripts), under the namespace its
+# template tags reverse; podium.urls mounts them at /accounts/passkeys/.
+passkey_urls = (
+    [
+        path(
+            "registration/begin/",
+            BeginCredentialRegistrationView.as_view(),
+            name="credential-registration-begin",
+        ),
+        path(
+            "registration/complete/",
+            CompleteCredentialRegistrationView.as_view(),
+            name="credential-registration-complete",
+        ),
+        path(
+            "authentication/begin/",
+            second_factor.PasskeyBeginAuthentication.as_view(),
+            name="credential-authentication-begin",
+        ),
+        path(
+            "authentication/complete/",
+            second_factor.PasskeyCompleteAuthentication.as_view(),
+            name="credential-authentication-complete",
+        ),
+        path(
+            "jsi18n/",
+            JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
+            name="js-i18n-catalog",
+        ),
+    ],
+    "otp_webauthn",
+)
 
 app_name = "accounts"
 
@@ -12,6 +50,12 @@ urlpatterns = [
     path("accounts/sign-in/", views.SignInView.as_view(), name="login"),
     path("accounts/sign-out/", views.SignOutView.as_view(), name="logout"),
     path("accounts/settings/", views.account_settings, name="settings"),
+    path("accounts/second-factor/", views.second_factor_settings, name="second-factor"),
+    path(
+        "accounts/second-factor/verify/",
+        views.second_factor_verify,
+        name="second-factor-verify",
+    ),
     path("accounts/language/", views.set_language, name="set-language"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/password/reset/", views.PasswordResetView.as_view(), name="password-reset"),

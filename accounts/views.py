@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import audit, queries, services
+from accounts import audit, queries, second_factor, services
 from accounts.errors import DomainError, InvitationInvalid, NotFound
 from accounts.forms import (
     AccountSettingsForm,
@@ -40,6 +40,7 @@ from accounts.forms import (
     ProfileForm,
     RegisterAndJoinForm,
     RoleForm,
+    SecondFactorCodeForm,
     SetPasswordForm,
     SignInForm,
     TokenForm,
@@ -91,6 +92,16 @@ class SignInView(InvalidFormStatusMixin, auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not second_factor.has_second_factor(user):
+            return super().form_valid(form)
+        # The password is right; the person is signed in only after the second factor.
+        self.request.session.cycle_key()
+        self.request.session[second_factor.PENDING_USER_SESSION_KEY] = user.pk
+        self.request.session[second_factor.PENDING_BACKEND_SESSION_KEY] = user.backend
+        return redirect(second_factor.verify_url(self.get_success_url()))
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -360,6 +371,13 @@ members.tenant_access = "member"
 def change_role(request: HttpRequest, institution_slug: str, membership_id: int) -> HttpResponse:
     _require(request, Permission.MANAGE_MEMBERS)
     membership = _member_or_404(membership_id)
+    try:
+        # A role change asks for a fresh second-factor code (then the form is sent again).
+        second_factor.require_recent(
+            request, reverse("accounts:members", kwargs={"institution_slug": institution_slug})
+        )
+    except second_factor.StepUpRequired as step_up:
+        return step_up.response
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose one of the roles in the list."))
@@ -596,3 +614,99 @@ def export_audit_log(
 
 
 export_audit_log.tenant_access = "member"
+
+
+# The second factor -------------------------------------------------------------------------------
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    user_id = request.session.get(second_factor.PENDING_USER_SESSION_KEY)
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def second_factor_verify(request: HttpRequest) -> HttpResponse:
+    """Enter a code: to finish signing in, or to confirm a decision with a fresh code."""
+    pending = _pending_user(request)
+    user = pending or (request.user if request.user.is_authenticated else None)
+    if user is None:
+        return redirect("accounts:login")
+    next_url = _safe_next(request, reverse("accounts:home"))
+    form = SecondFactorCodeForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        device = (
+            second_factor.check_code(user, form.data.get("code", "")) if form.is_valid() else None
+        )
+        if device is not None:
+            if pending is not None:
+                backend = request.session.pop(second_factor.PENDING_BACKEND_SESSION_KEY, None)
+                request.session.pop(second_factor.PENDING_USER_SESSION_KEY, None)
+                login(request, user, backend=backend)
+            second_factor.mark_verified(request, device)
+            return redirect(next_url)
+        form.add_error(
+            "code", _("This code is not right, or it was used already. Try the current one.")
+        )
+        status = INVALID_INPUT
+    return render(
+        request,
+        "accounts/second_factor_verify.html",
+        {"form": form, "next": next_url, "signing_in": pending is not None},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_factor_settings(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator app, see recovery codes once, renew them or remove the factor."""
+    user = request.user
+    next_url = _safe_next(request, "")
+    context: dict = {
+        "next": next_url,
+        "has_factor": second_factor.has_second_factor(user),
+        "has_app": second_factor.has_app(user),
+        "passkey_count": second_factor.passkey_count(user),
+    }
+    status = 200
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action in ("renew", "remove") and not second_factor.is_recent(request):
+        return redirect(second_factor.verify_url(request.get_full_path()))
+    if action == "start":
+        second_factor.start_totp(user)
+    elif action == "confirm":
+        device = second_factor.pending_totp(user)
+        form = SecondFactorCodeForm(request.POST)
+        codes = (
+            second_factor.confirm_totp(user, device, form.data.get("code", ""))
+            if device is not None and form.is_valid()
+            else None
+        )
+        if codes is None:
+            form.add_error("code", _("This code is not right. Enter the code the app shows now."))
+            context["form"] = form
+            status = INVALID_INPUT
+        else:
+            second_factor.mark_verified(request, device)
+            context.update(has_factor=True, has_app=True, recovery_codes=codes)
+    elif action == "renew":
+        context["recovery_codes"] = second_factor.new_recovery_codes(user)
+    elif action == "remove":
+        second_factor.remove_second_factor(user)
+        messages.success(request, _("The second factor has been removed."))
+        return redirect("accounts:second-factor")
+    pending = None if context["has_app"] else second_factor.pending_totp(user)
+    if pending is not None:
+        import segno
+
+        uri = second_factor.provisioning_uri(pending)
+        context.update(
+            pending=pending,
+            secret=second_factor.secret_for_typing(pending),
+            qr_svg=segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff"),
+            form=context.get("form") or SecondFactorCodeForm(),
+        )
+    return render(request, "accounts/second_factor.html", context, status=status)

@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class CrosspostingConfig(AppConfig):
     name = "crossposting"
     verbose_name = _("Cross-posting")
+
+    def ready(self) -> None:
+        from crossposting import services
+        from feeds import hooks
+
+        # The outbox: deliveries are written in the transaction that publishes, corrects or
+        # retracts the post.
+        hooks.post_published.register(services.on_post_published)
+        hooks.post_corrected.register(services.on_post_corrected)
+        hooks.post_retracted.register(services.on_post_retracted)

@@ -2,7 +2,7 @@
 
 Everything lives under ``/api/v1/institutions/<institution>/`` (routes in ``feeds.api_urls``).
 Handlers are thin: an input serializer checks the shape of the request, one service of
-``feeds.services`` does the work (and raises domain errors that ``accounts.api_errors`` renders),
+``feeds.services`` does the work (and raises domain errors that ``accounts.api.errors`` renders),
 an output serializer says what the client sees.
 
 Who sees what: reviewers and administrators (through a token: one with the read scope) list
@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
@@ -36,19 +37,29 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.api.access import InstitutionViewSet, schema_generation
+from accounts.api.pagination import CursorPagination
+from accounts.api.parsers import JSONParser, MultiPartParser
 from accounts.api.schema import error_response
-from accounts.api.serializers import RejectUnknownFields
-from accounts.api_access import InstitutionViewSet
-from accounts.api_pagination import CursorPagination
+from accounts.api.validation import (
+    EARLIEST,
+    LATEST,
+    DateTimeField,
+    NoInput,
+    RejectUnknownFields,
+    validated,
+)
 from accounts.errors import DomainError
 from accounts.models import Institution, Membership
+from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission
 from feeds import services
-from feeds.images import MAX_UPLOAD_BYTES
+from feeds.images import MAX_UPLOAD_BYTES, UPLOAD_LIMITS_TEXT
 from feeds.models import (
+    MAX_ATTACHMENTS,
+    MAX_BODY_LENGTH,
     POST_LANGUAGES,
     Attachment,
     BodyFormat,
@@ -244,17 +255,16 @@ def _revision_of(post: Post, revision_id: int | None) -> Revision | None:
         "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$",
     }
 )
-class PublishTimeField(serializers.DateTimeField):
+class PublishTimeField(DateTimeField):
     """ISO 8601. With an offset it is that instant; without one, a time on the institution's
-    wall clock, which ``feeds.scheduling`` converts (refusing times that DST skips or repeats)."""
+    wall clock, which ``feeds.scheduling`` converts (refusing times that DST skips or repeats).
+    Either way between 1970 and 2999, so no conversion between clocks can overflow."""
 
     def enforce_timezone(self, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             return value  # read on the institution's clock by the service, never guessed here
-        try:
-            return value.astimezone(dt.UTC)
-        except OverflowError:
-            self.fail("overflow")
+        self.check_range(value)
+        return value.astimezone(dt.UTC)
 
 
 class AttachmentInputSerializer(RejectUnknownFields, serializers.Serializer):
@@ -275,9 +285,9 @@ class PostInputSerializer(RejectUnknownFields, serializers.Serializer):
     """What an author writes. Rules (length, alt text, own images, times) live in the service."""
 
     body = serializers.CharField(
-        allow_blank=True,
         trim_whitespace=False,
-        help_text=gettext_lazy("The text, at most 5000 characters."),
+        max_length=MAX_BODY_LENGTH,
+        help_text=gettext_lazy("The text, at most 5000 characters; not empty."),
     )
     body_format = serializers.ChoiceField(choices=BodyFormat.choices, default=BodyFormat.TEXT)
     language = serializers.ChoiceField(
@@ -296,6 +306,7 @@ class PostInputSerializer(RejectUnknownFields, serializers.Serializer):
     attachments = AttachmentInputSerializer(
         many=True,
         default=list,
+        max_length=MAX_ATTACHMENTS,
         help_text=gettext_lazy("Up to 4 images, in order. When editing, replaces the list."),
     )
 
@@ -304,29 +315,19 @@ class RetractInputSerializer(RejectUnknownFields, serializers.Serializer):
     """Why the post is taken down; readers see it."""
 
     reason = serializers.CharField(
-        default="",
-        allow_blank=True,
         max_length=MAX_RETRACTION_REASON,
-        help_text=gettext_lazy("Shown publicly in place of the post."),
+        help_text=gettext_lazy("Shown publicly in place of the post; required."),
     )
-
-
-class NoInputSerializer(RejectUnknownFields, serializers.Serializer):
-    """For actions that take no body: anything sent is an unknown field."""
 
 
 class MediaUploadSerializer(RejectUnknownFields, serializers.Serializer):
     """An image file, sent as multipart/form-data."""
 
     file = serializers.FileField(
-        help_text=gettext_lazy("A JPEG, PNG, WebP or GIF image of at most 10 MB.")
+        help_text=format_lazy(
+            gettext_lazy("A JPEG, PNG, WebP or GIF image: {limits}."), limits=UPLOAD_LIMITS_TEXT
+        )
     )
-
-
-def _validated(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _attachments(items) -> tuple[AttachmentInput, ...]:
@@ -358,6 +359,15 @@ class InstantField(forms.Field):
             parsed = None
         if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        # Far from the range any post lives in, and converting it between clocks could overflow.
+        if isinstance(parsed, dt.datetime):
+            wall_clock = parsed.replace(tzinfo=None)
+        else:
+            wall_clock = dt.datetime.combine(parsed, dt.time.min)
+        if not EARLIEST <= wall_clock <= LATEST:
+            raise forms.ValidationError(
+                DateTimeField.default_error_messages["out_of_range"], code="out_of_range"
+            )
         return parsed
 
 
@@ -395,8 +405,9 @@ class PostFilter(filters.FilterSet):
 
     def filter_author(self, posts: QuerySet[Post], name: str, value: str) -> QuerySet[Post]:
         value = value.strip()
-        if value.isdigit():
-            return posts.filter(author_id=int(value))
+        author_id = parse_ascii_int(value, minimum=1)
+        if author_id is not None:
+            return posts.filter(author_id=author_id)
         return posts.filter(author__handle=value.removeprefix("@").lower())
 
     def filter_mine(self, posts: QuerySet[Post], name: str, value: str) -> QuerySet[Post]:
@@ -437,11 +448,6 @@ POST_FILTER_PARAMETERS = [
 # Endpoints ----------------------------------------------------------------------------------
 
 
-def _schema_generation(view) -> bool:
-    """Whether drf-spectacular is introspecting the view (outside any institution)."""
-    return getattr(view, "swagger_fake_view", False)
-
-
 _ILLEGAL = gettext_lazy("Not possible in the post's present state (illegal_transition).")
 _NOT_AUTHOR = gettext_lazy("Only the author changes a post.")
 _AUTHOR_ACTION_RESPONSES = {
@@ -477,7 +483,7 @@ class PostViewSet(InstitutionViewSet):
     pagination_class = CursorPagination
 
     def get_queryset(self) -> QuerySet[Post]:
-        if _schema_generation(self):
+        if schema_generation(self):
             # The schema generator runs outside any institution and only needs the model.
             return Post.unscoped.none()
         posts = Post.objects.select_related("author", "retracted_by")
@@ -503,7 +509,7 @@ class PostViewSet(InstitutionViewSet):
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
-        if not _schema_generation(self):
+        if not schema_generation(self):
             context["institution"] = self.institution
         return context
 
@@ -545,7 +551,7 @@ class PostViewSet(InstitutionViewSet):
         responses={201: PostDetailSerializer},
     )
     def create(self, request, institution_slug: str):
-        data = _validated(PostInputSerializer, request.data)
+        data = validated(PostInputSerializer, request.data)
         content = PostContent(
             body=data["body"],
             language=data["language"],
@@ -581,7 +587,7 @@ class PostViewSet(InstitutionViewSet):
             # The service checks this too; checked first here so that a reviewer hears "not
             # yours" rather than a complaint about the fields sent.
             raise services.PostNotEditable()
-        changes = _validated(PostInputSerializer, request.data, partial=True)
+        changes = validated(PostInputSerializer, request.data, partial=True)
         if not changes:
             raise DomainError(_("Send at least one field to change."))
         latest = _revision_of(post, post.latest_revision_id)
@@ -612,7 +618,7 @@ class PostViewSet(InstitutionViewSet):
         responses={204: None, 403: error_response(_NOT_AUTHOR), 409: error_response(_ILLEGAL)},
     )
     def destroy(self, request, institution_slug: str, id: int):
-        services.delete_draft(self.get_object(), self.actor.membership)
+        services.delete_post(self.get_object(), self.actor.membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -628,7 +634,7 @@ class PostViewSet(InstitutionViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request, institution_slug: str, id: int):
         post = self.get_object()
-        _validated(NoInputSerializer, request.data)
+        validated(NoInput, request.data)
         return self._render(services.submit_post(post, self.actor.membership))
 
     @extend_schema(
@@ -642,7 +648,7 @@ class PostViewSet(InstitutionViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request, institution_slug: str, id: int):
         post = self.get_object()
-        _validated(NoInputSerializer, request.data)
+        validated(NoInput, request.data)
         return self._render(services.withdraw_post(post, self.actor.membership))
 
     @extend_schema(
@@ -657,7 +663,7 @@ class PostViewSet(InstitutionViewSet):
     @action(detail=True, methods=["post"], url_path="discard-correction")
     def discard_correction(self, request, institution_slug: str, id: int):
         post = self.get_object()
-        _validated(NoInputSerializer, request.data)
+        validated(NoInput, request.data)
         return self._render(services.discard_correction(post, self.actor.membership))
 
     @extend_schema(
@@ -672,7 +678,7 @@ class PostViewSet(InstitutionViewSet):
     @action(detail=True, methods=["post"])
     def retract(self, request, institution_slug: str, id: int):
         post = self.get_object()
-        reason = _validated(RetractInputSerializer, request.data)["reason"]
+        reason = validated(RetractInputSerializer, request.data)["reason"]
         return self._render(services.retract_post(post, by=self.actor.membership, reason=reason))
 
 
@@ -692,7 +698,7 @@ class MediaViewSet(InstitutionViewSet):
     lookup_value_converter = "int"
 
     def get_queryset(self) -> QuerySet[Media]:
-        if _schema_generation(self):
+        if schema_generation(self):
             # The schema generator runs outside any institution and only needs the model.
             return Media.unscoped.none()
         return Media.objects.filter(uploaded_by=self.actor.membership)
@@ -707,12 +713,12 @@ class MediaViewSet(InstitutionViewSet):
         responses={
             201: MediaSerializer,
             400: error_response(gettext_lazy("Not an image that can be read, or no file.")),
-            413: error_response(gettext_lazy("Larger than 10 MB or 50 megapixels.")),
+            413: error_response(UPLOAD_LIMITS_TEXT),
             415: error_response(gettext_lazy("Not multipart/form-data.")),
         },
     )
     def create(self, request, institution_slug: str):
-        upload = _validated(MediaUploadSerializer, request.data)["file"]
+        upload = validated(MediaUploadSerializer, request.data)["file"]
         # Read one byte past the limit: enough for the service to refuse, never the whole file.
         data = upload.read(MAX_UPLOAD_BYTES + 1)
         media = services.upload_media(self.actor.membership, data)

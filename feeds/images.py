@@ -5,11 +5,30 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from accounts.images import EncodedImage, ImageInvalid, ImageTooLarge, clean_image, encode_image
+from django.utils.functional import lazy
 
-__all__ = ["MAX_UPLOAD_BYTES", "ImageInvalid", "ImageTooLarge", "ProcessedImage", "process_image"]
+from accounts.images import (
+    MAX_ANY_UPLOAD_BYTES,
+    EncodedImage,
+    ImageInvalid,
+    ImageTooLarge,
+    clean_image,
+    encode_image,
+    limits_text,
+)
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+__all__ = [
+    "MAX_UPLOAD_BYTES",
+    "UPLOAD_LIMITS_TEXT",
+    "ImageInvalid",
+    "ImageTooLarge",
+    "ProcessedImage",
+    "process_image",
+]
+
+MAX_UPLOAD_BYTES = MAX_ANY_UPLOAD_BYTES
+# For docs and the API schema, in the language of the moment.
+UPLOAD_LIMITS_TEXT = lazy(limits_text, str)(MAX_UPLOAD_BYTES)
 MAX_DISPLAY_SIDE = 2048
 SMALL_SIDE = 640
 
@@ -26,7 +45,7 @@ class ProcessedImage:
 
 def process_image(data: bytes) -> ProcessedImage:
     """Validate an upload and return its cleaned display and small versions."""
-    image = clean_image(data, max_bytes=MAX_UPLOAD_BYTES)
+    image = clean_image(data, max_bytes=MAX_UPLOAD_BYTES, max_side=MAX_DISPLAY_SIDE)
     return ProcessedImage(
         display=encode_image(image, max_side=MAX_DISPLAY_SIDE),
         small=encode_image(image, max_side=SMALL_SIDE),

@@ -64,6 +64,9 @@ class Post(TenantModel):
     retracted_by = models.ForeignKey(
         Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The feeds' permanent id of the post (an RFC 4151 tag URI), fixed when it is first
+    # published from settings.PODIUM_TAG_AUTHORITY, never from a request's host.
+    tag_id = models.CharField(max_length=255, blank=True, editable=False)
     # Set when a scheduled post must wait for a person (its author left the institution).
     held_at = models.DateTimeField(null=True, blank=True)
     held_reason = models.CharField(max_length=200, blank=True)
@@ -84,6 +87,17 @@ class Post(TenantModel):
                 fields=["institution", "author", "-published_at", "-id"],
                 name="post_public_by_author",
                 condition=Q(published_at__isnull=False, retracted_at__isnull=True),
+            ),
+            # The feeds: every post that was ever published (retracted ones stay as notices).
+            models.Index(
+                fields=["institution", "-published_at", "-id"],
+                name="post_feed",
+                condition=Q(published_at__isnull=False),
+            ),
+            models.Index(
+                fields=["institution", "author", "-published_at", "-id"],
+                name="post_feed_by_author",
+                condition=Q(published_at__isnull=False),
             ),
             # The sweeper: approved posts that are due.
             models.Index(

@@ -22,6 +22,7 @@ from django.db.models import (
     ExpressionList,
     Field,
     Max,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -33,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError, NotFound
-from accounts.models import Institution, Membership
+from accounts.models import FormerHandle, Institution, Membership
 from accounts.queries import active_members
 from accounts.tenancy import current_institution_id
 from feeds.models import Attachment, Media, Post, Revision
@@ -254,6 +255,107 @@ def latest_public_posts(
     return _public_rows(limit, author)
 
 
+class FeedPost(NamedTuple):
+    """A post as the feeds show it: its public text, or, once retracted, only its notice.
+
+    ``earlier_number`` is the number of the revision that was public before the current one
+    (the permalink's anchor of the earlier version), None when the post was never corrected.
+    """
+
+    id: int
+    tag_id: str
+    published_at: datetime
+    corrected_at: datetime | None
+    retracted_at: datetime | None
+    retraction_reason: str
+    body_html: str  # "" once retracted
+    language: str
+    earlier_number: int | None
+    author: PublicAuthor
+    images: tuple[PublicImage, ...]  # none once retracted
+
+
+def _feed(by_author: bool, limit: int) -> QuerySet[Post]:
+    posts = Post.objects.filter(published_at__isnull=False)
+    if by_author:
+        posts = posts.filter(author_id=Param("author", BigIntegerField()))
+    earlier = (
+        Revision.objects.filter(
+            post_id=OuterRef("id"),
+            published_at__isnull=False,
+            number__lt=OuterRef("public_revision__number"),
+        )
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    return (
+        posts.annotate(earlier_number=Subquery(earlier))
+        .order_by("-published_at", "-id")
+        .values_list(
+            "id",
+            "tag_id",
+            "published_at",
+            "corrected_at",
+            "retracted_at",
+            "retraction_reason",
+            "public_revision_id",
+            "public_revision__body_html",
+            "public_revision__language",
+            "earlier_number",
+            "author_id",
+            "author__handle",
+            "author__display_name",
+            "author__avatar",
+        )[:limit]
+    )
+
+
+def latest_feed_posts(
+    limit: int, author: Membership | PublicProfile | None = None
+) -> list[FeedPost]:
+    """The newest posts ever published by the current institution (or one member), for the
+    feeds: retracted ones stay where they were, as notices without their text. Two queries."""
+    by_author = author is not None
+    rows = _compiled_rows(
+        ("feed posts", by_author, limit),
+        lambda: _feed(by_author, limit),
+        author=author.id if author else None,
+    )
+    shown = [row[6] for row in rows if row[6] is not None and row[4] is None]
+    images = images_of(shown, limit)
+    posts = []
+    for (
+        post_id,
+        tag_id,
+        published_at,
+        corrected_at,
+        retracted_at,
+        reason,
+        revision_id,
+        body_html,
+        language,
+        earlier_number,
+        *author_row,
+    ) in rows:
+        retracted = retracted_at is not None
+        posts.append(
+            FeedPost(
+                post_id,
+                tag_id,
+                published_at,
+                corrected_at,
+                retracted_at,
+                reason,
+                "" if retracted else body_html,
+                language,
+                earlier_number,
+                PublicAuthor(*author_row),
+                () if retracted else images.get(revision_id, ()),
+            )
+        )
+    return posts
+
+
 def encode_cursor(post: Post | PublicPost) -> str:
     micros = int(post.published_at.timestamp() * 1_000_000)
     return f"{micros}-{post.id}"
@@ -416,6 +518,15 @@ def public_profile(handle: str) -> PublicProfile:
     if not rows:
         raise NotFound(_("There is no profile with this handle here."))
     return PublicProfile(*rows[0])
+
+
+def current_handle(former: str) -> str | None:
+    """The handle a member uses now in place of a handle they used before (None: no one)."""
+    return (
+        FormerHandle.objects.filter(handle=former.lower())
+        .values_list("membership__handle", flat=True)
+        .first()
+    )
 
 
 def posts_of_author(member: Membership) -> QuerySet[Post]:

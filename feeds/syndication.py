@@ -42,9 +42,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
 
+from accounts.localtime import local_time_text
 from accounts.models import Institution
 from feeds import queries
-from feeds.queries import PublicImage, PublicPost, PublicProfile
+from feeds.queries import FeedPost, PublicImage, PublicProfile
 from feeds.rendering import ALLOWED_TAGS, excerpt
 
 FEED_LENGTH = 50
@@ -181,9 +182,27 @@ class PublicAddresses:
         return _route("feeds:profile-feed")(self.slug, handle, fmt)
 
 
+def _tag_prefix(authority: str, day: datetime) -> str:
+    """``tag:<authority>,<date>:``; an authority that names its own date keeps it."""
+    if "," not in authority:
+        authority = f"{authority},{day.astimezone(UTC):%Y-%m-%d}"
+    return f"tag:{authority}:"
+
+
 def _tag_authority(institution: Institution) -> str:
+    """The prefix of a feed's own id (fixed by the setting and the institution's creation)."""
+    return _tag_prefix(settings.PODIUM_TAG_AUTHORITY, institution.created_at)
+
+
+def post_tag_id(post_id: int, first_published: datetime) -> str:
+    """The permanent feed id of a post, fixed when it is first published (``Post.tag_id``)."""
+    return f"{_tag_prefix(settings.PODIUM_TAG_AUTHORITY, first_published)}post/{post_id}"
+
+
+def legacy_tag_id(institution: Institution, post_id: int) -> str:
+    """The id feeds gave a post before ids were stored (feeds migration 0004 stores it)."""
     host = urlsplit(settings.PODIUM_BASE_URL).hostname or "localhost"
-    return f"tag:{host},{institution.created_at.astimezone(UTC):%Y-%m-%d}:"
+    return f"tag:{host},{institution.created_at.astimezone(UTC):%Y-%m-%d}:post/{post_id}"
 
 
 # What feeds and pages derive from a post's public text ----------------------------------------
@@ -259,6 +278,7 @@ class _Item:
     enclosures: list[tuple[str, str, str, str]]
     language: str
     json_author: dict
+    retracted_at: datetime | None = None
 
 
 def _author_json(name: str, url: str, avatar: str) -> dict:
@@ -303,12 +323,41 @@ def _head(institution: Institution, member: PublicProfile | None, fmt: str) -> _
     )
 
 
-def _items(institution: Institution, posts: list[PublicPost]) -> list[_Item]:
+def _notice_html(paragraphs: Iterable[str]) -> str:
+    return "".join(format_html("<p>{}</p>", paragraph) for paragraph in paragraphs)
+
+
+def _retraction_notice(institution: Institution, post: FeedPost) -> tuple[str, str]:
+    """(title, HTML) of a retracted post's entry: when and why, never the retracted text."""
+    when = local_time_text(post.retracted_at, institution.zone)
+    title = _("Retracted on %(time)s") % {"time": when}
+    html_text = _notice_html(
+        [
+            _("%(name)s retracted this post on %(time)s. Its text is no longer shown.")
+            % {"name": institution.name, "time": when},
+            _("Reason: %(reason)s") % {"reason": post.retraction_reason},
+        ]
+    )
+    return title, html_text
+
+
+def _correction_notice(institution: Institution, post: FeedPost, link: str) -> str:
+    """HTML that opens a corrected post's content: when, and a link to the earlier version."""
+    when = local_time_text(post.corrected_at, institution.zone)
+    earlier = f"{link}#version-{post.earlier_number}" if post.earlier_number else link
+    return format_html(
+        '<p><em>{}</em> <a href="{}">{}</a></p>',
+        _("Corrected on %(time)s.") % {"time": when},
+        earlier,
+        _("See the earlier version"),
+    )
+
+
+def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
     addresses = PublicAddresses(institution.slug)
     # Addresses in items are URIs (Django's generators pass each through iri_to_uri); paths of
     # routes and stored files are already, so only the base can change.
     base = iri_to_uri(settings.PODIUM_BASE_URL)
-    authority = _tag_authority(institution)
     authors: dict[int, tuple[str, dict]] = {}
     items = []
     for post in posts:
@@ -320,15 +369,44 @@ def _items(institution: Institution, posts: list[PublicPost]) -> list[_Item]:
                 _author_json(author.display_name, absolute_url(path), author.avatar),
             )
         author_link, json_author = authors[author.id]
+        link = base + addresses.post(post.id)
+        guid = post.tag_id or legacy_tag_id(institution, post.id)
+        if post.retracted_at is not None:
+            title, content = _retraction_notice(institution, post)
+            items.append(
+                _Item(
+                    title=title,
+                    link=link,
+                    content=content,
+                    summary=text_of(content),
+                    guid=guid,
+                    published=post.published_at,
+                    updated=post.retracted_at,
+                    author_name=author.display_name,
+                    author_link=author_link,
+                    categories=[],
+                    enclosures=[],
+                    language=institution.locale,
+                    json_author=json_author,
+                    retracted_at=post.retracted_at,
+                )
+            )
+            continue
         images = [(stored_file_url(image.image), image) for image in post.images]
         text = text_of(post.body_html)
+        content = _content_html(post.body_html, images)
+        summary = excerpt(text, 300)
+        if post.corrected_at is not None:
+            notice = _correction_notice(institution, post, link)
+            content = notice + content
+            summary = excerpt(f"{text_of(notice)} {text}", 300)
         items.append(
             _Item(
                 title=excerpt(text, 80),
-                link=base + addresses.post(post.id),
-                content=_content_html(post.body_html, images),
-                summary=excerpt(text, 300),
-                guid=f"{authority}post/{post.id}",
+                link=link,
+                content=content,
+                summary=summary,
+                guid=guid,
                 published=post.published_at,
                 updated=post.corrected_at or post.published_at,
                 author_name=author.display_name,
@@ -379,6 +457,7 @@ def _xml(parts: list[str]) -> str:
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
@@ -386,7 +465,9 @@ def atom_document(head: _Head, items: list[_Item]) -> str:
     """Atom 1.0 with the full text as ``content`` and each entry's language."""
     out = [
         XML_DECLARATION,
-        "<feed" + _attributes({"xml:lang": head.language, "xmlns": ATOM_NS}) + ">",
+        "<feed"
+        + _attributes({"xml:lang": head.language, "xmlns": ATOM_NS, "xmlns:at": TOMBSTONES_NS})
+        + ">",
         _element("title", head.title),
         _element("link", "", {"rel": "alternate", "href": iri_to_uri(head.link)}),
         _element("link", "", {"rel": "self", "href": iri_to_uri(head.feed_url)}),
@@ -425,6 +506,16 @@ def atom_document(head: _Head, items: list[_Item]) -> str:
             _element("content", item.content, {"type": "html"}),
             "</entry>",
         ]
+    # RFC 6721: a retracted post is also announced as deleted, for readers that drop it.
+    for item in items:
+        if item.retracted_at is not None:
+            out += [
+                "<at:deleted-entry"
+                + _attributes({"ref": item.guid, "when": _rfc3339(item.retracted_at)})
+                + ">",
+                _element("at:comment", item.summary),
+                "</at:deleted-entry>",
+            ]
     out.append("</feed>")
     return _xml(out)
 
@@ -450,6 +541,9 @@ def rss_document(head: _Head, items: list[_Item]) -> str:
             _element("description", item.content),
             _element("dc:creator", item.author_name, {"xmlns:dc": DC_NS}),
             _element("pubDate", format_datetime(item.published)),
+            # RSS has no date of change; Atom's, as readers understand it, marks corrections
+            # and retractions.
+            _element("atom:updated", _rfc3339(item.updated)),
             _element("guid", item.guid, {"isPermaLink": "false"}),
         ]
         for url, size, kind, _title in item.enclosures[:1]:
@@ -482,6 +576,8 @@ def json_document(head: _Head, items: list[_Item]) -> str:
             {
                 "id": item.guid,
                 "url": item.link,
+                # Posts are untitled notes; a retraction notice says what it is in its title.
+                "title": item.title if item.retracted_at is not None else None,
                 "content_html": item.content,
                 "summary": item.summary,
                 "image": item.enclosures[0][0] if item.enclosures else None,
@@ -525,7 +621,7 @@ def feed_response(
 ) -> HttpResponse:
     """The latest public posts of an institution (or of one member), in one of three formats."""
     write, content_type = FEED_FORMATS[fmt]
-    posts = queries.latest_public_posts(FEED_LENGTH, member)
+    posts = queries.latest_feed_posts(FEED_LENGTH, member)
     document = write(_head(institution, member, fmt), _items(institution, posts))
     return HttpResponse(document, content_type=content_type)
 

@@ -13,4 +13,10 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # The sweeper: the database is the queue of record; this finds what is due every minute.
     "feeds.publish_due_posts": {"task": "feeds.publish_due_posts", "schedule": 60.0},
+    # Approval deadlines: reviewers warned before, administrators told when one has passed.
+    "moderation.escalate_deadlines": {"task": "moderation.escalate_deadlines", "schedule": 300.0},
+    # Cross-posting's sweeper: expired leases, the pause, due and lost deliveries.
+    "crossposting.sweep": {"task": "crossposting.sweep", "schedule": 60.0},
+    # Webhooks: expired leases, due and lost events, expired idempotency keys.
+    "accounts.sweep_webhooks": {"task": "accounts.sweep_webhooks", "schedule": 60.0},
 }

@@ -8,6 +8,7 @@ and refuses to start when a required setting is missing. ``.env.example`` lists 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +73,12 @@ if PRODUCTION and not ALLOWED_HOSTS:
 
 # The canonical address of this installation: feeds, sitemaps and cross-posts link to it.
 PODIUM_BASE_URL = env("PODIUM_BASE_URL", "http://localhost:8000").rstrip("/")
+# The authority of the feeds' permanent item ids (RFC 4151 tag URIs): a domain the operator
+# owns, optionally with the date it was owned ("podium.example.org,2026-01-01"). Fixed into each
+# post when it is first published, so a later change of host or of this value re-issues nothing.
+PODIUM_TAG_AUTHORITY = env(
+    "PODIUM_TAG_AUTHORITY", urlsplit(PODIUM_BASE_URL).hostname or "localhost"
+).strip()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,8 +92,15 @@ INSTALLED_APPS = [
     "drf_spectacular",
     # Swagger UI's files for the self-hosted API docs page (static files only, no models).
     "drf_spectacular_sidecar",
+    # A second factor for reviewers and administrators (accounts.second_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "feeds",
+    "crossposting",
+    "moderation",
 ]
 
 MIDDLEWARE = [
@@ -94,10 +108,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Serves anonymous public pages from the server cache before anything can touch a session.
     "accounts.publicread.PublicCacheMiddleware",
+    # A request id for the audit log (and the response's X-Request-ID).
+    "accounts.audit.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "podium.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -122,6 +139,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # Review count, emergency stop and reviewers' comments on member pages.
+                "moderation.context_processors.moderation",
             ],
         },
     },
@@ -220,9 +239,11 @@ else:
         }
     }
 
-# Public read path: seconds a browser or shared cache may keep an anonymous page.
-PODIUM_PUBLIC_MAX_AGE = int(env("PODIUM_PUBLIC_MAX_AGE", "60"))
-PODIUM_PUBLIC_STALE_WHILE_REVALIDATE = int(env("PODIUM_PUBLIC_STALE_WHILE_REVALIDATE", "600"))
+# Public read path: seconds a browser or shared cache may keep an anonymous page; the two
+# together are held to at most 60 s (accounts.publicread.browser_lifetime), so a correction
+# or retraction reaches every reader within a minute.
+PODIUM_PUBLIC_MAX_AGE = int(env("PODIUM_PUBLIC_MAX_AGE", "30"))
+PODIUM_PUBLIC_STALE_WHILE_REVALIDATE = int(env("PODIUM_PUBLIC_STALE_WHILE_REVALIDATE", "30"))
 # Seconds the server keeps a rendered anonymous page; 0 switches the server cache off.
 PODIUM_PUBLIC_CACHE_SECONDS = int(env("PODIUM_PUBLIC_CACHE_SECONDS", "3600"))
 
@@ -242,6 +263,45 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+
+# Cross-posting: keys that encrypt network credentials (AES-256-GCM). Comma-separated urlsafe
+# base64 of 32 bytes each; the first encrypts, all decrypt (rotate by putting a new key first).
+PODIUM_CREDENTIALS_KEYS = env_list("PODIUM_CREDENTIALS_KEYS", [])
+if PRODUCTION and not PODIUM_CREDENTIALS_KEYS:
+    raise ImproperlyConfigured("PODIUM_CREDENTIALS_KEYS is required in production")
+# Seconds a worker holds a claimed delivery; after that the sweeper treats the send as unknown.
+PODIUM_DELIVERY_LEASE_SECONDS = int(env("PODIUM_DELIVERY_LEASE_SECONDS", "90"))
+# Tries of one delivery before it fails for good.
+PODIUM_DELIVERY_MAX_ATTEMPTS = int(env("PODIUM_DELIVERY_MAX_ATTEMPTS", "8"))
+# Seconds each network call may take (connect, read); a slow network never holds a worker long.
+PODIUM_NETWORK_TIMEOUT = float(env("PODIUM_NETWORK_TIMEOUT", "10"))
+
+# Webhooks (accounts.webhooks). Sending to loopback, private or link-local addresses is refused
+# unless PODIUM_WEBHOOKS_ALLOW_PRIVATE is on (an installation whose receivers are on its LAN).
+PODIUM_WEBHOOKS_ALLOW_PRIVATE = env_bool("PODIUM_WEBHOOKS_ALLOW_PRIVATE", False)
+PODIUM_WEBHOOKS_TIMEOUT = float(env("PODIUM_WEBHOOKS_TIMEOUT", "10"))
+PODIUM_WEBHOOKS_MAX_ATTEMPTS = int(env("PODIUM_WEBHOOKS_MAX_ATTEMPTS", "10"))
+# The first retry waits about this long; each further one twice as long (at most six hours).
+PODIUM_WEBHOOKS_BACKOFF_SECONDS = float(env("PODIUM_WEBHOOKS_BACKOFF_SECONDS", "30"))
+# An endpoint is switched off after this many failed attempts in a row over at least this long.
+PODIUM_WEBHOOKS_DISABLE_AFTER_FAILURES = int(env("PODIUM_WEBHOOKS_DISABLE_AFTER_FAILURES", "15"))
+PODIUM_WEBHOOKS_DISABLE_AFTER_HOURS = float(env("PODIUM_WEBHOOKS_DISABLE_AFTER_HOURS", "24"))
+# Idempotency-Key records are kept at least this long.
+PODIUM_IDEMPOTENCY_HOURS = int(env("PODIUM_IDEMPOTENCY_HOURS", "24"))
+
+# Second factor: how long a code counts as fresh for decisions, overrides, role changes and
+# lifting a pause (seconds); the name authenticator apps show.
+PODIUM_SECOND_FACTOR_MAX_AGE = int(env("PODIUM_SECOND_FACTOR_MAX_AGE", "900"))
+OTP_TOTP_ISSUER = "Podium"
+# Passkeys: the relying party is the host the person is on (accounts.second_factor.PasskeyHelper);
+# a passkey is a second factor after the password, never a way around it.
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Podium"
+# What django-otp-webauthn's checks expect; the helper derives both from the request's host, which
+# ALLOWED_HOSTS has already checked (the same as these in production).
+OTP_WEBAUTHN_RP_ID = urlsplit(PODIUM_BASE_URL).hostname or "localhost"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [PODIUM_BASE_URL]
 
 EMAIL_BACKEND = env("PODIUM_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("PODIUM_EMAIL_HOST", "localhost")
@@ -288,23 +348,23 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.api_auth.BearerTokenAuthentication",
+        "accounts.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "accounts.api.parsers.JSONParser",
+        "accounts.api.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "accounts.api_pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "accounts.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.api.throttling.AnonymousRateThrottle",
+        "accounts.api.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("PODIUM_API_ANON_RATE", "60/minute"),
@@ -323,6 +383,14 @@ SPECTACULAR_SETTINGS = {
     # The generator introspects models outside any institution (it only calls .none()); the
     # fail-closed tenant managers would raise there.
     "DEFAULT_QUERY_MANAGER": "unscoped",
+    # Request bodies reject unknown fields; the schema says so (additionalProperties: false).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accounts.api.schema.reject_unknown_fields",
+        "accounts.api.idempotency.document_idempotency",
+        "accounts.api.conditional.document_conditional_requests",
+        "accounts.api.throttling.document_rate_limits",
+    ],
     # One name per choice set, whatever the field is called (locale and language share one).
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "accounts.models.Language",

@@ -9,19 +9,26 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.urls import passkey_urls
 from podium.views import api_docs, healthz
 
+handler400 = "podium.views.bad_request_error"
+handler403 = "podium.views.forbidden"
 handler404 = "podium.views.not_found"
+handler500 = "podium.views.server_failure"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("ops/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
-    path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("feeds.api_urls")),
+    path("api/v1/", include("moderation.api_urls")),
+    path("accounts/passkeys/", include(passkey_urls)),
     path("", include("accounts.urls")),
     path("", include("feeds.urls")),
+    path("", include("moderation.urls")),
 ]
 
 if settings.PODIUM_SERVE_MEDIA:

@@ -1,4 +1,8 @@
-"""The few views that belong to no app: health check, API docs page, the 404 handler."""
+"""The few views that belong to no app: health check, API docs page, the error handlers.
+
+Under ``/api/`` every error Django answers itself (400, 403, 404, 413, 500) comes out in the
+API's one error shape (``accounts.api.errors``); elsewhere Django's pages.
+"""
 
 from django.conf import settings
 from django.db import connection
@@ -6,8 +10,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
-from django.views.defaults import page_not_found
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
+from accounts.api.errors import error_for_django, json_error
 from accounts.publicread import public_view
 
 
@@ -33,9 +38,34 @@ def api_docs(request: HttpRequest) -> HttpResponse:
     return render(request, "api_docs.html", context)
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request_error(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """400 (and 413 for bodies or field counts over the limits)."""
+    if _is_api(request):
+        return error_for_django(request, 400, exception)
+    return bad_request(request, exception)
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403."""
+    if _is_api(request):
+        return error_for_django(request, 403, exception)
+    return permission_denied(request, exception)
+
+
+def server_failure(request: HttpRequest) -> HttpResponse:
+    """500: logged by Django; the caller learns nothing of the cause."""
+    if _is_api(request):
+        return error_for_django(request, 500)
+    return server_error(request)
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: JSON in the API's error shape under /api/, the site's page elsewhere."""
-    if not request.path_info.startswith("/api/"):
+    if not _is_api(request):
         return page_not_found(request, exception)
     path = request.path_info
     other = path[:-1] if path.endswith("/") else path + "/"
@@ -47,5 +77,4 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         message = _("There is no API endpoint at this address; did you mean %(path)s?") % {
             "path": other
         }
-    body = {"error": {"code": "not_found", "message": message, "fields": {}}}
-    return JsonResponse(body, status=404)
+    return json_error(404, "not_found", message)

@@ -1,7 +1,15 @@
-"""The accounts part of the REST API under ``/api/v1/``.
+"""The REST API's shared base under ``/api/v1/``, and the accounts part of it.
 
-``serializers`` holds the input and output shapes, ``views`` the endpoints, ``schema`` what
-OpenAPI needs beyond them (the bearer scheme, the error body). The base every app's API shares
-lives beside this package: ``api_access`` (deny-by-default institution views), ``api_auth``
-(bearer tokens), ``api_errors`` (one error shape) and ``api_pagination`` (cursors).
+The base every app's API builds on:
+
+- ``access``: deny-by-default institution views (``InstitutionViewSet``, ``InstitutionAPIView``)
+  and ``ApiView`` for the caller's own data; every response is ``private, no-store``.
+- ``authentication``: bearer tokens.
+- ``errors``: the one error body (``error_body``), the exception handler, safe echoing.
+- ``parsers``: JSON and multipart bodies bounded in size, depth and number of containers.
+- ``pagination``: cursors, checked before they reach the database.
+- ``validation``: ``validated()``, list bounds, unknown fields, the time range.
+- ``schema``: what OpenAPI needs beyond the serializers (bearer scheme, error responses).
+
+The accounts endpoints: ``serializers`` (shapes), ``views`` (endpoints), ``urls`` (routes).
 """

@@ -14,9 +14,9 @@ from rest_framework import permissions, serializers
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    """Declares ``accounts.api_auth.BearerTokenAuthentication`` as an HTTP bearer scheme."""
+    """Declares ``accounts.api.authentication.BearerTokenAuthentication`` as a bearer scheme."""
 
-    target_class = "accounts.api_auth.BearerTokenAuthentication"
+    target_class = "accounts.api.authentication.BearerTokenAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema) -> dict:
@@ -43,7 +43,7 @@ class ErrorDetailSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error body of the API (see accounts.api_errors)."""
+    """The one error body of the API (see accounts.api.errors)."""
 
     error = ErrorDetailSerializer()
 
@@ -71,13 +71,32 @@ class ApiSchema(AutoSchema):
                 "No such institution or object, or you are not an active member of it."
             )
         if self.method in _UNSAFE_METHODS:
-            codes["400"] = _("Malformed JSON, unknown fields or invalid values.")
+            codes["400"] = _(
+                "Malformed JSON, JSON nested deeper than 32 levels or with more than 1000 "
+                "objects and arrays, unknown fields, a list longer than its limit, a time "
+                "outside 1970 to 2999, or other invalid values."
+            )
             codes["415"] = _("Unsupported content type.")
         elif self.method == "GET" and self._is_list_view():
-            codes["400"] = _("Invalid filter value or cursor.")
+            codes["400"] = _(
+                "Invalid filter value (such as a time outside 1970 to 2999), page size or "
+                "cursor (use the next and previous links as given)."
+            )
+        codes["413"] = _("The body or the number of fields or query parameters is over the limit.")
         if self.view.get_throttles():
             codes["429"] = _("Too many requests; retry after the time in Retry-After.")
         return codes
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # drf-spectacular makes every PATCH body partial; a serializer that the view validates
+        # whole (``patch_is_whole``) keeps its required fields in the schema.
+        if self.method == "PATCH" and getattr(serializer, "patch_is_whole", False):
+            self.method = "POST"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
 
     def _get_response_bodies(self, direction="response"):
         # drf-spectacular's own hook for the responses of one operation (private, but stable
@@ -89,3 +108,15 @@ class ApiSchema(AutoSchema):
                     error_response(str(description)), code, direction=direction
                 )
         return responses
+
+
+def reject_unknown_fields(result: dict, generator, request, public) -> dict:
+    """Post-processing hook: request bodies take no property they do not list.
+
+    Every input serializer rejects unknown fields (``accounts.api.validation``); the schema
+    says so, so clients and fuzzers know it.
+    """
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component.setdefault("additionalProperties", False)
+    return result

@@ -7,15 +7,16 @@ read-only field is an error, never a silent no-op); the rules themselves live in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import images
+from accounts.api.validation import DateTimeField, RejectUnknownFields
 from accounts.models import (
     ApiToken,
     Institution,
@@ -28,25 +29,6 @@ from accounts.models import (
     color_validator,
     validate_timezone,
 )
-
-
-class RejectUnknownFields:
-    """Mixin for input serializers: a field the serializer does not accept is a 400."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            accepted = {name for name, field in self.fields.items() if not field.read_only}
-            # Multipart forms name list items like links[0]label; the field is the part before "[".
-            unknown = sorted({str(key).split("[", 1)[0] for key in data} - accepted)
-            if unknown:
-                message = _("Unknown field, or one that cannot be changed here.")
-                raise serializers.ValidationError({name: [message] for name in unknown})
-        return super().to_internal_value(data)
-
-
-class NoInput(RejectUnknownFields, serializers.Serializer):
-    """For actions that take no body: anything sent is an unknown field."""
-
 
 # Who is calling -----------------------------------------------------------------------------
 
@@ -173,6 +155,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberRoleSerializer(RejectUnknownFields, serializers.Serializer):
+    """A member's new role; PATCH takes it whole (``role`` is required)."""
+
+    patch_is_whole = True
     role = serializers.ChoiceField(choices=Role.choices)
 
 
@@ -183,9 +168,12 @@ class ProfileSerializer(RejectUnknownFields, serializers.ModelSerializer):
     avatar = serializers.FileField(
         allow_null=True,
         required=False,
-        help_text=_(
-            "A photo: JPEG, PNG, WebP or GIF, at most 5 MB, sent as multipart/form-data. "
-            "Location and camera data are removed. null removes the photo."
+        help_text=format_lazy(
+            _(
+                "A photo: JPEG, PNG, WebP or GIF, {limits}, sent as multipart/form-data. "
+                "Location and camera data are removed. null removes the photo."
+            ),
+            limits=lazy(images.limits_text, str)(images.MAX_UPLOAD_BYTES),
         ),
     )
 
@@ -265,9 +253,12 @@ class TokenCreateSerializer(RejectUnknownFields, serializers.Serializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=Scope.choices),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(Scope.choices),
         help_text=_("read, write, review, admin; never more than your role allows."),
     )
-    expires_at = serializers.DateTimeField(
+    expires_at = DateTimeField(
         required=False,
         allow_null=True,
         help_text=_("At most a year ahead; 90 days when left out."),

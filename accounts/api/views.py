@@ -3,7 +3,7 @@ invitations and API tokens.
 
 Thin by design: each handler parses the request with an input serializer, calls one service or
 query, and renders an output serializer. Access is decided by ``permission_map`` (deny by
-default, see ``accounts.api_access``).
+default, see ``accounts.api.access``).
 
 Tokens: a member lists, creates and revokes their own. A member who may manage members (an
 administrator) also sees every member's tokens with ``?member=<id>`` and may revoke any of them,
@@ -20,42 +20,33 @@ from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import errors, queries, services
 from accounts.api import serializers as shapes
-from accounts.api.schema import ApiSchema, error_response
-from accounts.api_access import InstitutionAPIView, InstitutionViewSet
+from accounts.api.access import (
+    ApiView,
+    InstitutionAPIView,
+    InstitutionViewSet,
+    schema_generation,
+)
+from accounts.api.parsers import JSONParser, MultiPartParser
+from accounts.api.schema import error_response
+from accounts.api.validation import NoInput, validated
 from accounts.models import ApiToken, Invitation, Membership, Role
 from accounts.permissions import Permission
-
-
-def _validated(serializer_class: type[serializers.Serializer], data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _schema_generation(view) -> bool:
-    """Whether drf-spectacular is introspecting the view (outside any institution)."""
-    return getattr(view, "swagger_fake_view", False)
-
 
 # Who is calling -----------------------------------------------------------------------------
 
 
 @extend_schema(tags=["me"])
-class MeView(APIView):
+class MeView(ApiView):
     """The caller: user, memberships, and the token in use (outside any institution)."""
 
-    tenant_access = "api"
     permission_classes = [IsAuthenticated]
-    schema = ApiSchema()
 
     @extend_schema(
         operation_id="me_retrieve",
@@ -101,7 +92,7 @@ class InstitutionView(InstitutionAPIView):
         responses=shapes.InstitutionSerializer,
     )
     def patch(self, request, institution_slug: str):
-        changes = _validated(shapes.InstitutionSerializer, request.data, partial=True)
+        changes = validated(shapes.InstitutionSerializer, request.data, partial=True)
         try:
             institution = services.update_institution(self.institution, **changes)
         except errors.DomainError as error:
@@ -138,14 +129,14 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institutio
     lookup_field = "id"
 
     def get_queryset(self):
-        if _schema_generation(self):
+        if schema_generation(self):
             # The schema generator runs outside any institution and only needs the model.
             return Membership.unscoped.none()
         return Membership.objects.select_related("user")
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
-        if not _schema_generation(self):
+        if not schema_generation(self):
             context["show_email"] = self.actor.can(Permission.MANAGE_MEMBERS)
         return context
 
@@ -171,7 +162,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institutio
     )
     def partial_update(self, request, institution_slug: str, id: int):
         member = self.get_object()
-        role = _validated(shapes.MemberRoleSerializer, request.data)["role"]
+        role = validated(shapes.MemberRoleSerializer, request.data)["role"]
         member = services.change_role(member, role)
         return Response(self.get_serializer(member).data)
 
@@ -192,7 +183,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institutio
     @action(detail=True, methods=["post"])
     def retire(self, request, institution_slug: str, id: int):
         member = self.get_object()
-        _validated(shapes.NoInput, request.data)
+        validated(NoInput, request.data)
         member = services.retire_member(member)
         return Response(self.get_serializer(member).data)
 
@@ -232,7 +223,7 @@ class ProfileView(InstitutionAPIView):
         },
     )
     def patch(self, request, institution_slug: str):
-        changes = _validated(shapes.ProfileSerializer, request.data, partial=True)
+        changes = validated(shapes.ProfileSerializer, request.data, partial=True)
         if "avatar" in changes and changes["avatar"] is None:
             changes["avatar"] = ""  # the column holds "" for no photo
         if "links" in changes:
@@ -260,7 +251,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Instit
     lookup_field = "id"
 
     def get_queryset(self):
-        if _schema_generation(self):
+        if schema_generation(self):
             # The schema generator runs outside any institution and only needs the model.
             return Invitation.unscoped.none()
         invitations = Invitation.objects.all()
@@ -291,7 +282,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Instit
         },
     )
     def create(self, request, institution_slug: str):
-        data = _validated(shapes.InvitationCreateSerializer, request.data)
+        data = validated(shapes.InvitationCreateSerializer, request.data)
         invitation, _secret = services.invite_member(
             self.institution,
             email=data["email"],
@@ -369,7 +360,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institution
     lookup_field = "id"
 
     def get_queryset(self):
-        if _schema_generation(self):
+        if schema_generation(self):
             # The schema generator runs outside any institution and only needs the model.
             return ApiToken.unscoped.none()
         tokens = ApiToken.objects.all()
@@ -398,7 +389,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institution
         responses={201: shapes.TokenCreatedSerializer},
     )
     def create(self, request, institution_slug: str):
-        data = _validated(shapes.TokenCreateSerializer, request.data)
+        data = validated(shapes.TokenCreateSerializer, request.data)
         expires_at = _bounded_by_acting_token(
             self.actor.token, data["scopes"], data.get("expires_at")
         )

@@ -25,18 +25,20 @@ from datetime import datetime, tzinfo
 from typing import ClassVar, NamedTuple
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils import dateformat, translation
+from django.utils.cache import patch_cache_control
 from django.utils.formats import get_format
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import localtime as localtime_formats
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
-from accounts.publicread import public_query, public_view
+from accounts.publicread import browser_lifetime, public_query, public_view
 from feeds import queries, syndication
 from feeds.jinja import render
 from feeds.rendering import excerpt
@@ -102,6 +104,8 @@ class DateText:
     # Specifiers whose (translated) text depends only on these fields.
     _BY: ClassVar[dict[str, Callable[[datetime], object]]] = {
         "N": lambda d: d.month,
+        "M": lambda d: d.month,
+        "b": lambda d: d.month,
         "F": lambda d: d.month,
         "P": lambda d: (d.hour, d.minute),
         "a": lambda d: d.hour > 11,
@@ -141,14 +145,16 @@ class DateText:
 class Dates:
     """Dates as the pages show them: in the institution's time zone, in the active language.
 
-    ``machine`` is the ``datetime`` attribute of ``<time>`` (``Y-m-d\\TH:i:sO``); ``text`` and
-    ``day`` are Django's DATETIME_FORMAT and DATE_FORMAT.
+    ``machine`` is the ``datetime`` attribute of ``<time>`` (``Y-m-d\\TH:i:sO``); ``text`` is
+    the time with its zone named (``accounts.localtime``), ``day`` the date alone.
     """
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
-        self._text = DateText(get_format("DATETIME_FORMAT"))
+        language = translation.get_language()
+        self._text = DateText(localtime_formats.datetime_format(language))
         self._day = DateText(get_format("DATE_FORMAT"))
+        self._zone_names: dict[tuple, str] = {}
 
     def machine(self, value: datetime) -> str:
         local = value.astimezone(self.zone)
@@ -158,7 +164,12 @@ class Dates:
         return f"{local:%Y-%m-%dT%H:%M:%S}{sign}{offset // 3600:02d}{offset // 60 % 60:02d}"
 
     def text(self, value: datetime) -> str:
-        return self._text(value.astimezone(self.zone))
+        local = value.astimezone(self.zone)
+        key = (local.utcoffset(), local.dst())
+        zone = self._zone_names.get(key)
+        if zone is None:
+            zone = self._zone_names[key] = localtime_formats.zone_name(local)
+        return f"{self._text(local)} {zone}"
 
     def day(self, value: datetime) -> str:
         return self._day(value.astimezone(self.zone))
@@ -241,7 +252,7 @@ class Shaper:
                     dates.machine(post.published_at),
                     dates.text(post.published_at),
                     dates.machine(corrected) if corrected else "",
-                    dates.day(corrected) if corrected else "",
+                    dates.text(corrected) if corrected else "",
                 )
             )
         return entries
@@ -443,13 +454,27 @@ def _rel_me_links(member: queries.PublicProfile) -> list[tuple[str, str]]:
     return links
 
 
+def _renamed(request: HttpRequest, handle: str, error: NotFound, fmt: str = "") -> HttpResponse:
+    """A 301 from a handle the member used before to the same address under their handle now
+    (old links and mentions keep pointing at the person); else the 404 page."""
+    current = queries.current_handle(handle)
+    if current is None:
+        return _not_found(request, error)
+    addresses = PublicAddresses(request.institution.slug)
+    path = addresses.profile_feed(current, fmt) if fmt else addresses.profile(current)
+    query = request.META.get("QUERY_STRING", "")
+    response = HttpResponsePermanentRedirect(path + ("?" + query if query else ""))
+    patch_cache_control(response, public=True, **browser_lifetime())
+    return response
+
+
 @public_view
 def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpResponse:
     """A member's public profile (h-card) and their posts; former staff stay as a record."""
     try:
         member = queries.public_profile(handle)
     except NotFound as error:
-        return _not_found(request, error)
+        return _renamed(request, handle, error)
     before = public_query(request, "before")
     try:
         page = queries.public_page(before, member)
@@ -479,12 +504,20 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
 
 
 class EarlierText(NamedTuple):
-    """An earlier public text of a corrected post."""
+    """An earlier public text of a corrected post, with its own anchor on the permalink."""
 
+    anchor: str
     language: str
     body_html: str  # sanitised when it was stored
     shown_from: str  # machine-readable
     shown_from_text: str
+    shown_until: str
+    shown_until_text: str
+
+
+def version_anchor(number: int) -> str:
+    """The permalink's anchor of one public version of a post (feeds link to it)."""
+    return f"version-{number}"
 
 
 @public_view
@@ -520,23 +553,33 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
         )
         return render(request, "feeds/public/post.html", context)
     earlier = []
+    current_anchor = ""
     if post.corrected_at is not None:
-        earlier = [
-            EarlierText(
-                revision.language,
-                revision.body_html,
-                dates.machine(revision.published_at),
-                dates.text(revision.published_at),
+        history = queries.correction_history(post)
+        for revision, following in zip(history, [*history[1:], None], strict=True):
+            if revision.id == post.public_revision_id:
+                current_anchor = version_anchor(revision.number)
+                continue
+            until = following.published_at if following else post.corrected_at
+            earlier.append(
+                EarlierText(
+                    version_anchor(revision.number),
+                    revision.language,
+                    revision.body_html,
+                    dates.machine(revision.published_at),
+                    dates.text(revision.published_at),
+                    dates.machine(until),
+                    dates.text(until),
+                )
             )
-            for revision in reversed(queries.correction_history(post))
-            if revision.id != post.public_revision_id
-        ]
+        earlier.reverse()
     images = [shaper.image(image) for image in post.images]
     corrected = post.corrected_at
     context.update(
         body_html=post.body_html,
         images=images,
         earlier_revisions=earlier,
+        current_anchor=current_anchor,
         hashtags=syndication.hashtags_of(post.body_html),
         description=excerpt(syndication.text_of(post.body_html), 200),
         og_image=syndication.stored_file_url(post.images[0].image) if images else None,
@@ -567,7 +610,7 @@ def profile_feed(
     try:
         member = queries.public_profile(handle)
     except NotFound as error:
-        return _not_found(request, error)
+        return _renamed(request, handle, error, fmt)
     return syndication.feed_response(fmt, request.institution, member)
 
 

@@ -152,7 +152,7 @@ def test_a_new_token_shows_its_secret_once_and_stores_only_its_digest(client, ca
     )  # fmt: skip
 
     assert response.status_code == 201, response.content
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "private, no-store"
     body = response.json()
     secret = body["token"]
     assert secret.startswith("pdm_")

@@ -84,9 +84,10 @@ def test_public_responses_are_cacheable_by_shared_caches(cast, client, published
             continue
         response = client.get(path)
         cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
-        assert {"public", "max-age=60", "stale-while-revalidate=600"} <= cache_control, path
+        assert {"public", "max-age=30", "stale-while-revalidate=30"} <= cache_control, path
         assert response["ETag"], path
-        assert response["Last-Modified"], path
+        # Whole seconds cannot tell a change from a retraction in the same second.
+        assert "Last-Modified" not in response, path
 
 
 def test_error_pages_are_not_cached_as_public(cast, client, published):
@@ -103,10 +104,9 @@ def test_conditional_gets_are_answered_with_304(cast, client, published, setting
         again = client.get(path, headers={"if-none-match": first["ETag"]})
         assert again.status_code == 304, path
         assert again.content == b""
-        since = client.get(path, headers={"if-modified-since": first["Last-Modified"]})
-        if server_cache:
-            # With the server cache, Last-Modified is the institution's public version time.
-            assert since.status_code == 304, path
+        since = client.get(path, headers={"if-modified-since": "Fri, 01 Jan 2100 00:00:00 GMT"})
+        # No Last-Modified is given, so If-Modified-Since alone never answers 304.
+        assert since.status_code == 200, path
 
 
 def test_the_server_cache_answers_a_second_request_without_queries(

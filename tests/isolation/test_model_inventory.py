@@ -15,6 +15,11 @@ GLOBAL_MODELS = {
     "contenttypes.contenttype": "Django's model catalogue (code, not data)",
     "sessions.session": "sign-in sessions of users, who are global",
     "admin.logentry": "operators' actions in /ops/, which work across institutions",
+    "otp_totp.totpdevice": "a person's authenticator app, global like the person",
+    "otp_static.staticdevice": "a person's recovery codes, global like the person",
+    "otp_static.statictoken": "a person's recovery codes, global like the person",
+    "django_otp_webauthn.webauthncredential": "a person's passkey, global like the person",
+    "django_otp_webauthn.webauthnattestation": "a passkey's attestation, global like the person",
 }
 # Unique columns that do not start with the institution, and why.
 GLOBAL_UNIQUE_COLUMNS = {

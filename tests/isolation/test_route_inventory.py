@@ -21,6 +21,7 @@ from accounts.models import Role
 from accounts.tenancy import tenant_context
 from feeds import services as feeds_services
 from feeds.services import AttachmentInput, PostContent
+from moderation import services as moderation_services
 from tests.conftest import Cast
 from tests.factories import MembershipFactory
 from tests.images import png_bytes
@@ -75,6 +76,9 @@ class WorldOfA:
         self.token, _ = accounts_services.create_token(
             self.person, name="MARKER-A-TOKEN", scopes=["read"]
         )
+        self.term = moderation_services.add_lexicon_term(
+            a.institution, a.admin, term="marker-a-term", kind="flagged"
+        )
 
     def kwargs_for(self, route: str, slug: str, missing: bool = False) -> list[dict]:
         """Every way to fill the route's parameters with A's ids, or with ids nobody has."""
@@ -117,6 +121,10 @@ class WorldOfA:
             return [self.token.id]
         if name == "id" and "/media/" in route:
             return [self.media.id]
+        if name == "id" and "/review/" in route:
+            return [self.post.id, self.draft.id]
+        if name == "term_id" or (name == "id" and "/lexicon/" in route):
+            return [self.term.id]
         raise AssertionError(f"Teach test_route_inventory how to fill <{name}> in {route}")
 
 

@@ -128,6 +128,8 @@ class FakeUpstream:
                 {"Content-Type": "application/json", "Cache-Control": "no-store"},
                 json.dumps(seen.headers).encode(),
             )
+        if seen.path.startswith("/fails-later/") and number > 1:
+            return 502, {"Content-Type": "text/plain"}, b"upstream down"
         page = f"<!doctype html><title>{seen.path}</title><p>rendering {number}</p>"
         body = (page + "<p>" + "Public text. " * 200 + "</p>").encode()
         headers = {"Content-Type": "text/html; charset=utf-8"}

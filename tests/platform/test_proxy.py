@@ -160,7 +160,7 @@ def test_cache_key_includes_query_and_host(proxy: Proxy, upstream: FakeUpstream)
     assert upstream.count(path + "?lang=de") == 2
 
 
-def test_expired_entry_is_served_stale_while_refreshed_in_the_background(
+def test_an_expired_entry_is_never_served_stale_the_next_request_waits_for_a_fresh_one(
     proxy: Proxy, upstream: FakeUpstream
 ):
     path = unique("public")
@@ -168,14 +168,27 @@ def test_expired_entry_is_served_stale_while_refreshed_in_the_background(
     # nginx keeps time in whole seconds: an entry valid for 1 s may live almost 2.
     time.sleep(MICROCACHE_SECONDS + 1.1)
 
-    during_refresh = fetch(proxy.port, path)
-    wait_until(lambda: upstream.count(path) == 2, timeout=5, what="the background refresh")
-    after_refresh = fetch(proxy.port, path)
+    after_expiry = fetch(proxy.port, path)
+    again = fetch(proxy.port, path)
 
-    assert during_refresh.cache_status == "STALE"
-    assert b"rendering 1" in during_refresh.body
-    assert after_refresh.cache_status == "HIT"
-    assert b"rendering 2" in after_refresh.body
+    assert after_expiry.cache_status == "EXPIRED"
+    assert b"rendering 2" in after_expiry.body
+    assert again.cache_status == "HIT"
+    assert b"rendering 2" in again.body
+    assert upstream.count(path) == 2
+
+
+def test_nothing_is_served_stale_when_the_upstream_fails(proxy: Proxy, upstream: FakeUpstream):
+    """A retracted text must not come back because Django is down."""
+    path = unique("fails-later")
+    first = fetch(proxy.port, path)
+    time.sleep(MICROCACHE_SECONDS + 1.1)
+
+    failing = fetch(proxy.port, path)
+
+    assert first.status == 200
+    assert failing.status == 502
+    assert b"Public text" not in failing.body
 
 
 def test_upstream_receives_forwarded_headers_set_by_the_proxy_not_by_the_client(

@@ -8,13 +8,22 @@ in its own institution); anyone else gets the same 404 as for an unknown institu
 
 from __future__ import annotations
 
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.views import APIView
 
+from accounts.api.conditional import ConditionalUpdates
+from accounts.api.idempotency import IdempotentWrites
 from accounts.api.schema import ApiSchema
+from accounts.api.throttling import RateLimitHeaders
 from accounts.models import ApiToken, Membership
 from accounts.permissions import Actor, Permission
+
+
+def schema_generation(view) -> bool:
+    """Whether drf-spectacular is introspecting the view (outside any institution)."""
+    return getattr(view, "swagger_fake_view", False)
 
 
 def actor_for(request) -> Actor | None:
@@ -47,6 +56,8 @@ class IsInstitutionMember(permissions.BasePermission):
         if actor is None:
             raise exceptions.NotFound()
         request.actor = actor
+        # The audit log names the acting member of the request (accounts.audit.record).
+        request._request.membership = actor.membership
         required = view.required_permission(request)
         if required is None:
             raise exceptions.MethodNotAllowed(request.method)
@@ -58,7 +69,30 @@ class IsInstitutionMember(permissions.BasePermission):
         return True
 
 
-class InstitutionAccess:
+class ApiResponses:
+    """Mixin for every API view: responses are for the caller alone.
+
+    Whatever a token or session sees may differ from what another caller sees, so no shared
+    cache keeps it (``private, no-store``), and ``Vary: Authorization`` says so to caches that
+    honour only ``Vary``.
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-store"
+        patch_vary_headers(response, ("Authorization",))
+        return response
+
+
+class ApiView(RateLimitHeaders, ApiResponses, APIView):
+    """An API view outside any institution (the caller's own data)."""
+
+    tenant_access = "api"
+    # Documents the error responses (401, 429, ...) of every operation in the schema.
+    schema = ApiSchema()
+
+
+class InstitutionAccess(ConditionalUpdates, IdempotentWrites, RateLimitHeaders, ApiResponses):
     """Mixin with the per-action permission map."""
 
     tenant_access = "api"

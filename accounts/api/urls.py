@@ -6,6 +6,7 @@ actions do not (``me``, ``institution``, ``profile``, ``members/<id>/retire``).
 
 from django.urls import path
 
+from accounts.api.audit import AuditEventViewSet
 from accounts.api.views import (
     InstitutionView,
     InvitationViewSet,
@@ -47,6 +48,21 @@ urlpatterns = [
         f"{INSTITUTION}invitations/<int:id>/",
         InvitationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="invitation-detail",
+    ),
+    path(
+        f"{INSTITUTION}audit/events/",
+        AuditEventViewSet.as_view({"get": "list"}),
+        name="audit-event-list",
+    ),
+    path(
+        f"{INSTITUTION}audit/verify",
+        AuditEventViewSet.as_view({"get": "verify"}),
+        name="audit-verify",
+    ),
+    path(
+        f"{INSTITUTION}audit/export",
+        AuditEventViewSet.as_view({"get": "export"}),
+        name="audit-export",
     ),
     path(
         f"{INSTITUTION}tokens/",

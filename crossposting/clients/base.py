@@ -1,0 +1,206 @@
+"""What every network client shares: the account it acts for, the outcome classes, and the
+mapping of transport failures onto them.
+
+A client makes one network call (or the few calls one send needs) and says what happened as an
+``Outcome``; it never touches the database. The engine (``crossposting.delivery``) decides what
+the outcome means for the delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import httpx
+from django.utils.translation import gettext as _
+
+from accounts.numbers import parse_ascii_int
+
+
+class Result(StrEnum):
+    SENT = "sent"  # the network holds the copy (or, for delete, no longer holds it)
+    FAILED = "failed"  # the network refused for good: the reason is in ``message``
+    AUTH = "auth"  # the token was refused: refresh once where possible, else re-authorise
+    RATE_LIMITED = "rate_limited"  # wait until ``until``
+    RETRY = "retry"  # nothing reached the network (connection refused, 503 before posting)
+    UNKNOWN = "unknown"  # the request may have been processed: look the copy up first
+    ABSENT = "absent"  # a lookup proved the network holds no copy
+    SAFE_TO_RESEND = "safe_to_resend"  # a resend cannot duplicate (idempotency key, rkey)
+
+
+@dataclass
+class Outcome:
+    result: Result
+    remote_id: str = ""
+    remote_url: str = ""
+    remote: dict = field(default_factory=dict)
+    until: datetime | None = None
+    status_code: int | None = None
+    summary: str = ""
+    message: str = ""
+    # Rate budget seen on the answer: calls left and when the window resets.
+    remaining: int | None = None
+    reset_at: datetime | None = None
+
+
+@dataclass
+class Account:
+    """What a client needs of a network account (no model instance: clients stay outside the
+    database)."""
+
+    id: int
+    institution_id: int
+    network: str
+    handle: str
+    base_url: str
+    remote_user_id: str
+    credentials: dict
+
+
+@dataclass
+class Copy:
+    """A copy on the network that an edit, delete or reply acts on."""
+
+    remote_id: str
+    remote_url: str = ""
+    remote: dict = field(default_factory=dict)
+
+
+Remember = Callable[[dict], None]
+
+
+class NetworkClient:
+    """One network's calls. Subclasses implement create, delete, find and, where the network
+    allows, edit and refresh."""
+
+    network = ""
+    can_edit = False
+    can_reply = True
+
+    def __init__(self, account: Account, *, timeout: float, transport=None) -> None:
+        self.account = account
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> NetworkClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def base(self) -> str:
+        return self.account.base_url.rstrip("/")
+
+    # Calls ------------------------------------------------------------------------------------
+
+    def create(
+        self, payload: dict, *, key: str, reply_to: Copy | None, progress: dict, remember: Remember
+    ) -> Outcome:
+        raise NotImplementedError
+
+    def edit(self, payload: dict, *, copy: Copy, key: str) -> Outcome:
+        return Outcome(Result.FAILED, message=_("This network cannot edit a post."))
+
+    def delete(self, *, copy: Copy) -> Outcome:
+        raise NotImplementedError
+
+    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+        """After an unknown outcome: SENT (with the copy), ABSENT, SAFE_TO_RESEND or UNKNOWN."""
+        raise NotImplementedError
+
+    def refresh(self) -> dict | None:
+        """New credentials after the token was refused, or None where the network has no
+        refresh (the account then needs re-authorisation)."""
+        return None
+
+    # Transport --------------------------------------------------------------------------------
+
+    def request(self, method: str, url: str, *, posting: bool, **kwargs) -> httpx.Response | Outcome:
+        """One HTTP call; a transport failure becomes RETRY when nothing can have reached the
+        network and UNKNOWN when the request may have been processed (only for posting calls)."""
+        try:
+            return self.http.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            return Outcome(
+                Result.RETRY,
+                summary=type(error).__name__,
+                message=_("Could not reach %(server)s.") % {"server": self.base},
+            )
+        except httpx.TransportError as error:
+            return Outcome(
+                Result.UNKNOWN if posting else Result.RETRY,
+                summary=type(error).__name__,
+                message=_("The connection to %(server)s broke off before it answered.")
+                % {"server": self.base},
+            )
+
+    @staticmethod
+    def json_of(response: httpx.Response) -> dict | None:
+        """The body as a JSON object, or None when it is not one (an HTML error page)."""
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            return None
+        return body if isinstance(body, dict) else None
+
+    @staticmethod
+    def summary_of(response: httpx.Response) -> str:
+        return f"{response.status_code} {response.text[:300]}"
+
+    def server_error(self, response: httpx.Response, *, posting: bool) -> Outcome:
+        """A 5xx, or a 2xx whose body makes no sense: for a post, it may exist."""
+        return Outcome(
+            Result.UNKNOWN if posting else Result.RETRY,
+            status_code=response.status_code,
+            summary=self.summary_of(response),
+            message=_("The network answered with an error (%(status)s); checking whether the "
+                      "post arrived.") % {"status": response.status_code}
+            if posting
+            else _("The network answered with an error (%(status)s).")
+            % {"status": response.status_code},
+        )  # fmt: skip
+
+    def malformed(self, response: httpx.Response, *, posting: bool) -> Outcome:
+        return Outcome(
+            Result.UNKNOWN if posting else Result.RETRY,
+            status_code=response.status_code,
+            summary=self.summary_of(response),
+            message=_("The network's answer could not be read."),
+        )
+
+
+def epoch_time(value: str | None) -> datetime | None:
+    """A reset time sent as epoch seconds (Bluesky, X)."""
+    if not value:
+        return None
+    seconds = parse_ascii_int(value.strip())
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def iso_time(value: str | None) -> datetime | None:
+    """A reset time sent as ISO 8601 (Mastodon); some forks send epoch seconds instead."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return epoch_time(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def count(value: str | None) -> int | None:
+    return parse_ascii_int(value.strip()) if value else None
+
+
+def later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)

@@ -1,0 +1,162 @@
+"""Threads (Meta Graph): a container is created, remembered, then published once. After an
+unknown publish the container's status says whether it was published."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+from django.utils.translation import gettext as _
+
+from crossposting.clients.base import Copy, NetworkClient, Outcome, Remember, Result, later
+
+RATE_CODES = {4, 17, 32, 613}
+AUTH_CODES = {190, 102}
+
+
+class ThreadsClient(NetworkClient):
+    network = "threads"
+
+    def _graph(self, path: str) -> str:
+        return f"{self.base}/v1.0/{path}"
+
+    def _token(self) -> dict[str, str]:
+        return {"access_token": self.account.credentials.get("access_token", "")}
+
+    def _answer(self, response: httpx.Response, *, posting: bool) -> Outcome:
+        code = response.status_code
+        body = self.json_of(response)
+        summary = self.summary_of(response)
+        if body is None:
+            return self.server_error(response, posting=posting)
+        error = body.get("error") if isinstance(body.get("error"), dict) else None
+        if 200 <= code < 300 and error is None:
+            return Outcome(Result.SENT, status_code=code, summary=summary[:200], remote=body)
+        error = error or {}
+        error_code = error.get("code")
+        message = str(error.get("message") or error.get("error_user_msg") or "")
+        if error_code in AUTH_CODES:
+            return Outcome(Result.AUTH, status_code=code, summary=summary,
+                           message=_("Threads refused the access token."))  # fmt: skip
+        if error_code in RATE_CODES or code == 429:
+            return Outcome(Result.RATE_LIMITED, until=later(900), status_code=code,
+                           summary=summary, message=_("Threads' rate limit was reached."),
+                           remaining=0)  # fmt: skip
+        if code >= 500 or error.get("is_transient"):
+            return self.server_error(response, posting=posting)
+        return Outcome(Result.FAILED, status_code=code, summary=summary,
+                       message=_("Threads refused the post: %(error)s") % {"error": message or code})  # fmt: skip
+
+    def _container(self, payload: dict, reply_to: Copy | None) -> str | Outcome:
+        data = {"media_type": "TEXT", "text": payload["text"]} | self._token()
+        if reply_to:
+            data["reply_to_id"] = reply_to.remote_id
+        answer = self.request("POST", self._graph("me/threads"), posting=False, data=data)
+        if isinstance(answer, Outcome):
+            return answer
+        outcome = self._answer(answer, posting=False)
+        if outcome.result != Result.SENT:
+            return outcome
+        container_id = str(outcome.remote.get("id") or "")
+        return container_id or self.malformed(answer, posting=False)
+
+    def _publish(self, container_id: str) -> Outcome:
+        answer = self.request(
+            "POST",
+            self._graph("me/threads_publish"),
+            posting=True,
+            data={"creation_id": container_id} | self._token(),
+        )
+        if isinstance(answer, Outcome):
+            return answer
+        outcome = self._answer(answer, posting=True)
+        if outcome.result == Result.SENT:
+            media_id = str(outcome.remote.get("id") or "")
+            if not media_id:
+                return self.malformed(answer, posting=True)
+            return self._sent(media_id, outcome)
+        if outcome.result == Result.FAILED and "published" in outcome.summary.lower():
+            outcome.result = Result.UNKNOWN  # published before: find the copy
+        return outcome
+
+    def _sent(self, media_id: str, outcome: Outcome) -> Outcome:
+        outcome.remote_id = media_id
+        outcome.remote = {}
+        answer = self.request(
+            "GET", self._graph(media_id), posting=False, params={"fields": "permalink"} | self._token()
+        )
+        if not isinstance(answer, Outcome) and answer.status_code == 200:
+            outcome.remote_url = str((self.json_of(answer) or {}).get("permalink") or "")
+        return outcome
+
+    def create(
+        self, payload: dict, *, key: str, reply_to: Copy | None, progress: dict, remember: Remember
+    ) -> Outcome:
+        container_id = progress.get("container_id")
+        if not container_id:
+            container_id = self._container(payload, reply_to)
+            if isinstance(container_id, Outcome):
+                return container_id
+            remember({"container_id": container_id})
+        return self._publish(container_id)
+
+    def delete(self, *, copy: Copy) -> Outcome:
+        answer = self.request("DELETE", self._graph(copy.remote_id), posting=False, params=self._token())
+        if isinstance(answer, Outcome):
+            return answer
+        outcome = self._answer(answer, posting=False)
+        outcome.remote = {}
+        outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
+        return outcome
+
+    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+        container_id = progress.get("container_id")
+        if not container_id:
+            return Outcome(Result.ABSENT, summary="no container was created")
+        answer = self.request(
+            "GET", self._graph(container_id), posting=False,
+            params={"fields": "status,error_message"} | self._token(),
+        )  # fmt: skip
+        if isinstance(answer, Outcome):
+            return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+        outcome = self._answer(answer, posting=False)
+        if outcome.result != Result.SENT:
+            if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
+                outcome.result = Result.UNKNOWN
+            return outcome
+        status = str(outcome.remote.get("status", ""))
+        if status == "FINISHED":  # created, never published: publishing it cannot duplicate
+            return Outcome(Result.SAFE_TO_RESEND, summary="container FINISHED")
+        if status in ("ERROR", "EXPIRED"):
+            return Outcome(Result.ABSENT, summary=f"container {status}")
+        if status != "PUBLISHED":
+            return Outcome(Result.UNKNOWN, summary=f"container {status or 'without status'}")
+        return self._published(payload)
+
+    def _published(self, payload: dict) -> Outcome:
+        answer = self.request(
+            "GET", self._graph("me/threads"), posting=False,
+            params={"fields": "id,text,timestamp,permalink", "limit": 100} | self._token(),
+        )  # fmt: skip
+        body = None if isinstance(answer, Outcome) else self.json_of(answer)
+        for post in (body or {}).get("data") or []:
+            if isinstance(post, dict) and post.get("text") == payload["text"]:
+                return Outcome(Result.SENT, remote_id=str(post.get("id", "")),
+                               remote_url=str(post.get("permalink") or ""),
+                               summary="container PUBLISHED; found among recent posts")  # fmt: skip
+        return Outcome(Result.UNKNOWN, message=_("Threads published the post but it was not found."))
+
+    def refresh(self) -> dict | None:
+        credentials = dict(self.account.credentials)
+        answer = self.request(
+            "GET",
+            f"{self.base}/refresh_access_token",
+            posting=False,
+            params={"grant_type": "th_refresh_token"} | self._token(),
+        )
+        if isinstance(answer, Outcome) or answer.status_code != 200:
+            return None
+        body = self.json_of(answer) or {}
+        if not body.get("access_token") or body["access_token"] == credentials.get("access_token"):
+            return None
+        return credentials | {"access_token": body["access_token"]}

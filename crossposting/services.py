@@ -1,0 +1,421 @@
+"""State changes of cross-posting: network accounts, a post's targets, the institution's settings,
+and the outbox: deliveries created in the transaction that publishes, corrects or retracts a post.
+
+The feeds listeners (registered in ``CrosspostingConfig.ready``) run inside the post's
+transaction, so a delivery exists exactly when the publication does; each new delivery is handed
+to a worker through ``transaction.on_commit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import audit, errors
+from accounts.models import Institution, Membership
+from accounts.permissions import Permission, has_permission
+from accounts.tenancy import tenant_context
+from crossposting import credentials, lifecycle
+from crossposting.models import (
+    CorrectionMode,
+    CrosspostSettings,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Network,
+    NetworkAccount,
+    PostTarget,
+)
+from feeds import hooks
+from feeds.models import Post, Revision
+
+S = DeliveryState
+K = DeliveryKind
+# A copy may exist on the network for a create (or reply) in these states.
+COPY_STATES = (S.SENT, S.SENDING, S.UNKNOWN)
+EDITABLE_NETWORKS = frozenset({Network.MASTODON})
+REPLYING_NETWORKS = frozenset({Network.MASTODON, Network.BLUESKY, Network.X, Network.THREADS})
+# Deletes of correction replies are numbered apart from deletes of the parts they answer.
+REPLY_PART_OFFSET = 100
+_TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+# Network accounts ---------------------------------------------------------------------------------
+
+
+def connect_account(
+    institution: Institution,
+    *,
+    network: str,
+    handle: str,
+    base_url: str,
+    secrets: dict,
+    remote_user_id: str = "",
+    profile_url: str = "",
+    member: Membership | None = None,
+    default_for_new_posts: bool = False,
+    by: Membership | None = None,
+) -> NetworkAccount:
+    """Connect (or reconnect) a network account with its credentials, encrypted at rest."""
+    with tenant_context(institution.id):
+        account, _created = NetworkAccount.objects.get_or_create(
+            institution=institution, network=network, base_url=base_url, handle=handle,
+            defaults={"member": member},
+        )  # fmt: skip
+        account.member = member
+        account.remote_user_id = remote_user_id
+        account.profile_url = profile_url
+        account.default_for_new_posts = default_for_new_posts
+        account.status = NetworkAccount.Status.ACTIVE
+        account.status_reason = ""
+        account.credentials = credentials.seal(institution.id, account.id, secrets)
+        account.credentials_version += 1
+        account.updated_at = timezone.now()
+        account.save()
+        # What waited for the account's access may go now.
+        Delivery.objects.filter(account=account, state=S.NEEDS_REAUTHORISATION).update(
+            state=lifecycle.target("retry"), next_attempt_at=timezone.now(), attempts=0,
+            last_error_kind="", last_error="",
+        )  # fmt: skip
+        audit.record(
+            institution.id, "network_account.connect", actor=by, target=account,
+            after={"network": network, "handle": handle, "base_url": base_url},
+        )  # fmt: skip
+        return account
+
+
+def account_credentials(account: NetworkAccount) -> dict:
+    return credentials.unseal(account.institution_id, account.id, account.credentials)
+
+
+# Targets ----------------------------------------------------------------------------------------
+
+
+def default_accounts(post: Post) -> list[NetworkAccount]:
+    """The author's default accounts and the institution's own default accounts."""
+    return list(
+        NetworkAccount.objects.filter(default_for_new_posts=True)
+        .exclude(status=NetworkAccount.Status.REVOKED)
+        .filter(Q(member__isnull=True) | Q(member_id=post.author_id))
+        .order_by("network", "id")
+    )
+
+
+def choose_targets(
+    post: Post, accounts: Iterable[NetworkAccount] | None, *, by: Membership
+) -> list[PostTarget]:
+    """Set the accounts a post is copied to (None: the defaults). Only before publication."""
+    with tenant_context(post.institution_id):
+        if post.author_id != by.id and not has_permission(by, Permission.REVIEW_POSTS):
+            raise errors.PermissionDenied(_("Only the author or a reviewer can choose targets."))
+        if post.published_at is not None:
+            raise errors.DomainError(_("Targets can only be chosen before the post is published."))
+        chosen = default_accounts(post) if accounts is None else list(accounts)
+        for account in chosen:
+            if account.institution_id != post.institution_id or (
+                account.member_id not in (None, post.author_id)
+            ):
+                raise errors.DomainError(_("This account cannot be used for this post."))
+        before = sorted(PostTarget.objects.filter(post=post).values_list("account_id", flat=True))
+        PostTarget.objects.filter(post=post).exclude(account__in=chosen).delete()
+        for account in chosen:
+            PostTarget.objects.get_or_create(
+                institution_id=post.institution_id, post=post, account=account
+            )
+        after = sorted(a.id for a in chosen)
+        audit.record(post.institution_id, "post.targets", actor=by, target=post,
+                     before={"accounts": before}, after={"accounts": after})  # fmt: skip
+        return list(PostTarget.objects.filter(post=post).select_related("account"))
+
+
+def settings_of(institution_id: int) -> CrosspostSettings:
+    found = CrosspostSettings.objects.filter(institution_id=institution_id).first()
+    return found or CrosspostSettings(institution_id=institution_id)
+
+
+def update_settings(
+    institution: Institution, *, edit_in_place: bool, correction_mode: str, by: Membership
+) -> CrosspostSettings:
+    """How corrections reach the copies on networks (an administrator's choice)."""
+    with tenant_context(institution.id):
+        if not has_permission(by, Permission.EDIT_INSTITUTION):
+            raise errors.PermissionDenied(_("Only administrators can change this."))
+        if correction_mode not in CorrectionMode.values:
+            raise errors.DomainError(_("Choose how corrections are sent."), field="correction_mode")
+        current = settings_of(institution.id)
+        before = {"edit_in_place": current.edit_in_place, "correction_mode": current.correction_mode}
+        current.edit_in_place, current.correction_mode = edit_in_place, correction_mode
+        current.save()
+        audit.record(institution.id, "crossposting.settings", actor=by, target=current,
+                     before=before, after={"edit_in_place": edit_in_place,
+                                           "correction_mode": correction_mode})  # fmt: skip
+        return current
+
+
+# The outbox -------------------------------------------------------------------------------------
+
+
+def idempotency_key(
+    institution_id: int, post_id: int, revision_id: int, account_id: int, part: int, kind: str
+) -> str:
+    """The same for every try of one delivery, different for every other delivery."""
+    text = f"podium:{institution_id}:{post_id}:{revision_id}:{account_id}:{part}:{kind}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record_key(key: str, at: datetime) -> str:
+    """A Bluesky record key (a TID) chosen once: the publication time spread by the delivery's
+    key, so that posts published in the same instant never share one."""
+    digest = int(key[:16], 16)
+    micros = int(at.timestamp() * 1_000_000) + digest % 1_000_000
+    value = ((micros & ((1 << 53) - 1)) << 10) | ((digest >> 20) & 0x3FF)
+    chars = []
+    for _i in range(13):
+        chars.append(_TID_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def _render(post: Post, revision: Revision, network: str) -> list[dict]:
+    """The parts the network is sent, as frozen JSON, from the text renderers."""
+    from crossposting import text
+    from feeds.api import post_permalink
+
+    images = [
+        text.Image(url_or_path=attachment.media.file.name, alt_text=attachment.alt_text)
+        for attachment in revision.attachments.select_related("media").order_by("position")
+    ]
+    rendering = text.render(
+        network,
+        text.RenderInput(
+            body=revision.body,
+            language=revision.language,
+            permalink=post_permalink(post.institution, post),
+            images=images,
+            mode="thread",
+        ),
+    )
+    parts = rendering.canonical()["parts"]
+    return [part | {"language": revision.language} for part in parts]
+
+
+def _enqueue(deliveries: list[Delivery]) -> None:
+    from crossposting.tasks import deliver
+
+    pairs = [(d.id, d.institution_id) for d in deliveries]
+
+    def send() -> None:
+        for delivery_id, institution_id in pairs:
+            try:
+                deliver.apply_async(args=[delivery_id], kwargs={"institution_id": institution_id})
+            except Exception:  # noqa: BLE001 (the broker is down: the sweeper enqueues it later)
+                return
+
+    if pairs:
+        transaction.on_commit(send)
+
+
+def _new_delivery(
+    post: Post,
+    revision: Revision,
+    account: NetworkAccount,
+    *,
+    part: int,
+    kind: str,
+    payload: dict,
+    at: datetime,
+    depends_on: Delivery | None = None,
+) -> Delivery:
+    key = idempotency_key(post.institution_id, post.id, revision.id, account.id, part, kind)
+    if account.network == Network.BLUESKY and kind in (K.CREATE, K.CORRECTION_REPLY):
+        payload = payload | {
+            "rkey": record_key(key, at),
+            "created_at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        }
+    delivery, _created = Delivery.objects.get_or_create(
+        institution_id=post.institution_id, post=post, account=account, part=part, kind=kind,
+        revision=revision,
+        defaults={"network": account.network, "payload": payload, "idempotency_key": key,
+                  "depends_on": depends_on, "published_at": at, "next_attempt_at": at,
+                  "enqueued_at": at},
+    )  # fmt: skip
+    return delivery
+
+
+def _create_parts(
+    post: Post, revision: Revision, account: NetworkAccount, at: datetime, *,
+    kind: str = K.CREATE, after: Delivery | None = None, parts: list[dict] | None = None,
+) -> list[Delivery]:  # fmt: skip
+    from crossposting.text import RenderError
+
+    try:
+        parts = parts if parts is not None else _render(post, revision, account.network)
+    except RenderError as error:
+        key = idempotency_key(post.institution_id, post.id, revision.id, account.id, 0, kind)
+        failed, _created = Delivery.objects.get_or_create(
+            institution_id=post.institution_id, post=post, account=account, part=0, kind=kind,
+            revision=revision,
+            defaults={"network": account.network, "idempotency_key": key, "state": S.FAILED,
+                      "last_error_kind": "render", "published_at": at,
+                      "last_error": _("The text could not be prepared for %(network)s: %(error)s")
+                      % {"network": account.get_network_display(), "error": error}},
+        )  # fmt: skip
+        audit.record(post.institution_id, "delivery.fail", target=failed,
+                     after={"reason": failed.last_error})  # fmt: skip
+        return []
+    created = []
+    offset = REPLY_PART_OFFSET if kind == K.CORRECTION_REPLY else 0
+    for number, payload in enumerate(parts):
+        after = _new_delivery(post, revision, account, part=offset + number, kind=kind,
+                              payload=payload | {"network": account.network}, at=at,
+                              depends_on=after)  # fmt: skip
+        created.append(after)
+    return created
+
+
+def deliveries_for_publication(post: Post, revision: Revision, at: datetime) -> list[Delivery]:
+    """One pending delivery per (target account, part), with the payload frozen now."""
+    created: list[Delivery] = []
+    for target in PostTarget.objects.filter(post=post).select_related("account").order_by("id"):
+        created += _create_parts(post, revision, target.account, at)
+    if created:
+        audit.record(post.institution_id, "delivery.create", target=post,
+                     after={"deliveries": len(created), "revision": revision.number})  # fmt: skip
+    return created
+
+
+def _copies(post: Post, account: NetworkAccount) -> list[Delivery]:
+    """The creates whose copies are (or may be) on the network and not deleted since."""
+    deleted = Delivery.objects.filter(post=post, account=account, kind=K.DELETE).values(
+        "depends_on_id"
+    )
+    return list(
+        Delivery.objects.filter(post=post, account=account, kind=K.CREATE, state__in=COPY_STATES)
+        .exclude(id__in=deleted)
+        .order_by("part")
+    )
+
+
+def _cancel_open(post: Post, account: NetworkAccount | None, reason: str) -> int:
+    """Cancel what has not reached the network yet (never a sending or unknown delivery)."""
+    waiting = Delivery.objects.filter(post=post, state__in=(S.PENDING, S.HELD, S.NEEDS_REAUTHORISATION))
+    if account is not None:
+        waiting = waiting.filter(account=account)
+    return waiting.update(
+        state=lifecycle.target("cancel"), last_error_kind="cancelled", last_error=reason,
+        updated_at=timezone.now(), lease_until=None,
+    )  # fmt: skip
+
+
+def _delete_copies(post: Post, account: NetworkAccount, at: datetime, kinds: tuple) -> list[Delivery]:
+    deleted = Delivery.objects.filter(post=post, account=account, kind=K.DELETE).values(
+        "depends_on_id"
+    )
+    copies = (
+        Delivery.objects.filter(post=post, account=account, kind__in=kinds, state__in=COPY_STATES)
+        .exclude(id__in=deleted)
+        .select_related("revision")
+    )
+    return [
+        _new_delivery(post, copy.revision, account, part=copy.part, kind=K.DELETE, payload={},
+                      at=at, depends_on=copy)  # fmt: skip
+        for copy in copies
+    ]
+
+
+def deliveries_for_correction(post: Post, revision: Revision, at: datetime) -> list[Delivery]:
+    """Bring every copy to the corrected text: edit in place where the network allows and the
+    institution wants it, else reply with the correction or delete and post again."""
+    options = settings_of(post.institution_id)
+    created: list[Delivery] = []
+    reason = _("A correction replaced this text before it was sent.")
+    for target in PostTarget.objects.filter(post=post).select_related("account").order_by("id"):
+        account = target.account
+        _cancel_open(post, account, reason)
+        copies = _copies(post, account)
+        if not copies:
+            created += _create_parts(post, revision, account, at)
+            continue
+        try:
+            parts = _render(post, revision, account.network)
+        except Exception:  # noqa: BLE001 (recorded as a failed delivery by _create_parts)
+            created += _create_parts(post, revision, account, at)
+            continue
+        if options.edit_in_place and account.network in EDITABLE_NETWORKS and len(parts) == len(copies):
+            for copy, payload in zip(copies, parts, strict=True):
+                created.append(_new_delivery(
+                    post, revision, account, part=copy.part, kind=K.EDIT,
+                    payload=payload | {"network": account.network}, at=at, depends_on=copy,
+                ))  # fmt: skip
+        elif options.correction_mode == CorrectionMode.REPLY and account.network in REPLYING_NETWORKS:
+            created += _create_parts(post, revision, account, at, kind=K.CORRECTION_REPLY,
+                                     after=copies[-1], parts=parts)  # fmt: skip
+        else:
+            created += _delete_copies(post, account, at, (K.CREATE, K.CORRECTION_REPLY))
+            created += _create_parts(post, revision, account, at, parts=parts)
+    if created:
+        audit.record(post.institution_id, "delivery.correct", target=post,
+                     after={"deliveries": len(created), "revision": revision.number})  # fmt: skip
+    return created
+
+
+def deliveries_for_retraction(post: Post, at: datetime) -> list[Delivery]:
+    """Cancel everything not yet sent; delete every copy that is (or may be) on a network."""
+    cancelled = _cancel_open(post, None, _("The post was retracted before this was sent."))
+    created: list[Delivery] = []
+    for account in NetworkAccount.objects.filter(deliveries__post=post).distinct():
+        created += _delete_copies(post, account, at, (K.CREATE, K.CORRECTION_REPLY))
+    audit.record(post.institution_id, "delivery.retract", target=post,
+                 after={"cancelled": cancelled, "deletes": len(created)})  # fmt: skip
+    return created
+
+
+# Listeners on the post lifecycle (feeds.hooks) --------------------------------------------------
+
+
+def on_post_published(change: hooks.PostChange) -> None:
+    _enqueue(deliveries_for_publication(change.post, change.revision, change.at))
+
+
+def on_post_corrected(change: hooks.PostChange) -> None:
+    _enqueue(deliveries_for_correction(change.post, change.revision, change.at))
+
+
+def on_post_retracted(change: hooks.PostChange) -> None:
+    _enqueue(deliveries_for_retraction(change.post, change.at))
+
+
+# Retry from the web UI and the API --------------------------------------------------------------
+
+
+def retry_delivery(delivery: Delivery, *, by: Membership) -> Delivery:
+    """Send a failed delivery (or one waiting for re-authorisation) again, from its frozen payload."""
+    with tenant_context(delivery.institution_id):
+        if not has_permission(by, Permission.REVIEW_POSTS):
+            raise errors.PermissionDenied(_("Only reviewers and administrators can retry."))
+        delivery = Delivery.objects.select_for_update().select_related("post", "account").get(
+            id=delivery.id
+        )
+        if delivery.post.retracted_at is not None:
+            raise lifecycle.IllegalTransition(_("The post was retracted."))
+        if delivery.account.status != NetworkAccount.Status.ACTIVE:
+            raise errors.DomainError(_("Connect the account again first."))
+        before = {"state": delivery.state, "last_error": delivery.last_error}
+        lifecycle.transition(delivery, "retry")
+        now = timezone.now()
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        delivery.enqueued_at = now
+        delivery.updated_at = now
+        delivery.save(update_fields=["state", "attempts", "next_attempt_at", "enqueued_at",
+                                     "updated_at"])  # fmt: skip
+        audit.record(delivery.institution_id, "delivery.retry", actor=by, target=delivery,
+                     before=before, after={"state": delivery.state})  # fmt: skip
+        _enqueue([delivery])
+        return delivery

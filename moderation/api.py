@@ -1,0 +1,446 @@
+"""The review API under /api/v1/institutions/<institution>/: the queue, one post's review with
+flags and renderings, decisions, policy, lexicon and the emergency stop.
+
+Everything goes through ``moderation.services``; the errors are theirs (409 when another
+reviewer decided first, 403 for one's own post, 400 without a reason).
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import pagination, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api.access import InstitutionAPIView, InstitutionViewSet, schema_generation
+from accounts.api.parsers import JSONParser
+from accounts.api.schema import error_response
+from accounts.api.validation import RejectUnknownFields, validated
+from accounts.errors import NotFound
+from accounts.permissions import Permission
+from feeds.api import PublishTimeField
+from feeds.models import POST_LANGUAGES, Post
+from feeds.services import Keep
+from moderation import queries, services
+from moderation.models import (
+    MAX_DEADLINE_HOURS,
+    MAX_DOMAINS,
+    MAX_LEAD_MINUTES,
+    MAX_TERM_LENGTH,
+    LexiconTerm,
+    Policy,
+    ReviewMode,
+    TermKind,
+)
+
+_CONFLICT = gettext_lazy("The post was decided meanwhile, or is not in review (already_decided).")
+
+
+class ReviewPagination(pagination.PageNumberPagination):
+    """Pages of the queue in urgency order (page numbers: the order is not by id)."""
+
+    page_size = queries.QUEUE_PAGE_SIZE
+
+
+class MemberRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    handle = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class QueueItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="post.id")
+    author = MemberRefSerializer(source="post.author")
+    revision = serializers.IntegerField(source="post.latest_revision.number")
+    content_hash = serializers.CharField(source="post.latest_revision.content_hash")
+    first_line = serializers.CharField()
+    is_correction = serializers.SerializerMethodField()
+    publish_at = serializers.DateTimeField(source="post.publish_at", allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    is_late = serializers.BooleanField()
+    waiting_since = serializers.DateTimeField(source="post.waiting_since")
+    flags = serializers.DictField(child=serializers.IntegerField())
+    blocked = serializers.BooleanField()
+    approvals = serializers.IntegerField()
+
+    def get_is_correction(self, item) -> bool:
+        return item.post.published_at is not None
+
+
+class FlagSerializer(serializers.Serializer):
+    check = serializers.CharField(source="check_name")
+    category = serializers.CharField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    severity = serializers.CharField()
+    explanation = serializers.CharField()
+    matched = serializers.CharField()
+
+
+class RenderingSerializer(serializers.Serializer):
+    network = serializers.CharField()
+    account = serializers.CharField()
+    parts = serializers.ListField(child=serializers.CharField())
+    length = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    unit = serializers.CharField()
+    content_hash = serializers.CharField()
+    too_long = serializers.BooleanField()
+    error = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    verdict = serializers.CharField()
+    reviewer = MemberRefSerializer()
+    revision = serializers.IntegerField(source="revision.number")
+    reason = serializers.CharField()
+    content_hash = serializers.CharField()
+    rendered_hashes = serializers.DictField(child=serializers.CharField())
+    policy_version = serializers.IntegerField()
+    publish_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class DiffLineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    text = serializers.CharField()
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="post.id")
+    state = serializers.CharField(source="post.state")
+    author = MemberRefSerializer(source="post.author")
+    revision = serializers.IntegerField(source="revision.number")
+    body = serializers.CharField(source="revision.body")
+    body_format = serializers.CharField(source="revision.body_format")
+    body_html = serializers.CharField(source="revision.body_html")
+    language = serializers.CharField(source="revision.language")
+    content_hash = serializers.CharField(source="revision.content_hash")
+    is_correction = serializers.BooleanField()
+    publish_at = serializers.DateTimeField(source="post.publish_at", allow_null=True)
+    deadline = serializers.DateTimeField(allow_null=True)
+    is_late = serializers.BooleanField()
+    approvals = serializers.SerializerMethodField()
+    approvals_required = serializers.IntegerField()
+    needs_override = serializers.BooleanField()
+    flags = FlagSerializer(many=True)
+    renderings = RenderingSerializer(many=True)
+    diff_previous = DiffLineSerializer(many=True)
+    diff_public = DiffLineSerializer(many=True)
+    decisions = DecisionSerializer(many=True)
+
+    def get_approvals(self, review) -> list[int]:
+        return [decision.reviewer_id for decision in review.approvals]
+
+
+class ApproveInputSerializer(RejectUnknownFields, serializers.Serializer):
+    publish_at = PublishTimeField(
+        allow_null=True,
+        required=False,
+        help_text=gettext_lazy(
+            "Confirms a new publish time (null: as soon as approved). Needed when the approval "
+            "deadline or the publish time has passed; leave out to keep the post's time."
+        ),
+    )
+
+
+class ReasonInputSerializer(RejectUnknownFields, serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True, trim_whitespace=False)
+
+
+class CommentInputSerializer(RejectUnknownFields, serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, allow_blank=True, trim_whitespace=False)
+
+
+class PauseInputSerializer(RejectUnknownFields, serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+class ApprovalSerializer(serializers.Serializer):
+    approvals = serializers.IntegerField()
+    required = serializers.IntegerField()
+    completed = serializers.BooleanField()
+    state = serializers.CharField(source="post.state")
+
+
+class PolicySerializer(RejectUnknownFields, serializers.Serializer):
+    review_mode = serializers.ChoiceField(choices=ReviewMode.choices)
+    approvals_required = serializers.ChoiceField(choices=[1, 2])
+    approval_deadline_hours = serializers.IntegerField(min_value=0, max_value=MAX_DEADLINE_HOURS)
+    minimum_lead_minutes = serializers.IntegerField(min_value=0, max_value=MAX_LEAD_MINUTES)
+    allowed_domains = serializers.ListField(
+        child=serializers.CharField(max_length=253), max_length=MAX_DOMAINS
+    )
+    denied_domains = serializers.ListField(
+        child=serializers.CharField(max_length=253), max_length=MAX_DOMAINS
+    )
+    own_contacts = serializers.ListField(
+        child=serializers.CharField(max_length=300), max_length=50
+    )
+    version = serializers.IntegerField(read_only=True)
+    trusted_members = serializers.SerializerMethodField()
+
+    def get_trusted_members(self, policy) -> list[int]:
+        from moderation.models import TrustedMember
+
+        return sorted(TrustedMember.objects.values_list("membership_id", flat=True))
+
+
+class LexiconTermSerializer(RejectUnknownFields, serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    term = serializers.CharField(max_length=MAX_TERM_LENGTH)
+    kind = serializers.ChoiceField(choices=TermKind.choices)
+    language = serializers.ChoiceField(
+        choices=[("", "")] + POST_LANGUAGES, default="", allow_blank=True
+    )
+    category = serializers.CharField(max_length=40, default="", allow_blank=True)
+
+
+class PublishingSerializer(serializers.Serializer):
+    publishing_paused = serializers.BooleanField()
+
+
+# Views --------------------------------------------------------------------------------------
+
+
+def _post(post_id: int) -> Post:
+    post = Post.objects.select_related("institution").filter(id=post_id).first()
+    if post is None:
+        raise NotFound()
+    return post
+
+
+@extend_schema(tags=["review"])
+class ReviewViewSet(InstitutionViewSet):
+    """The review queue and decisions (reviewers and administrators)."""
+
+    permission_map = {
+        "list": Permission.REVIEW_POSTS,
+        "retrieve": Permission.REVIEW_POSTS,
+        "approve": Permission.REVIEW_POSTS,
+        "reject": Permission.REVIEW_POSTS,
+        "request_changes": Permission.REVIEW_POSTS,
+        "override": Permission.EDIT_INSTITUTION,
+        "retract": Permission.REVIEW_POSTS,
+    }
+    parser_classes = [JSONParser]
+    pagination_class = ReviewPagination
+    serializer_class = QueueItemSerializer
+    filter_backends: list = []
+    lookup_field = "id"
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[Post]:
+        if schema_generation(self):
+            return Post.unscoped.none()
+        return Post.objects.none()
+
+    def _review(self, post_id: int) -> Response:
+        review = queries.review_of(post_id, self.actor.membership)
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(
+        summary=gettext_lazy("The review queue"),
+        description=gettext_lazy(
+            "Posts in review, most urgent first (nearest publish time, so nearest deadline; "
+            "then longest waiting). Your own posts are left out."
+        ),
+        parameters=[
+            OpenApiParameter("author", int, description=gettext_lazy("Member id")),
+            OpenApiParameter("flag", str, description=gettext_lazy("Flag category")),
+            OpenApiParameter(
+                "age", str, enum=list(queries.AGES), description=gettext_lazy("Waiting at least")
+            ),
+            OpenApiParameter("page", int),
+        ],
+    )
+    def list(self, request, institution_slug: str):
+        from accounts.numbers import parse_ascii_int
+
+        params = request.query_params
+        author = params.get("author")
+        author_id = parse_ascii_int(author, minimum=1) if author else None
+        age = params.get("age", "")
+        if (author and author_id is None) or (age and age not in queries.AGES):
+            raise serializers.ValidationError(
+                {"author" if author and author_id is None else "age": [
+                    gettext_lazy("Not a valid filter value.")
+                ]}
+            )  # fmt: skip
+        filters = queries.QueueFilter(author_id, params.get("flag", "")[:40], age)
+        posts = queries.pending_reviews(self.actor.membership, filters)
+        page = self.paginate_queryset(posts)
+        policy = Policy.objects.filter(institution_id=self.institution.id).first()
+        items = queries.queue_items(list(page), policy)
+        return self.get_paginated_response(QueueItemSerializer(items, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("One post's review: text, flags, renderings, diffs, decisions"),
+        responses=ReviewSerializer,
+    )
+    def retrieve(self, request, institution_slug: str, id: int):
+        return self._review(id)
+
+    @extend_schema(
+        summary=gettext_lazy("Approve"),
+        description=gettext_lazy(
+            "Records your approval of the exact text and renderings; the post is approved when "
+            "the policy's number of different reviewers approved the same hashes."
+        ),
+        request=ApproveInputSerializer,
+        responses={200: ApprovalSerializer, 409: error_response(_CONFLICT)},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, institution_slug: str, id: int):
+        data = validated(ApproveInputSerializer, request.data)
+        publish_at = data["publish_at"] if "publish_at" in data else Keep.TIME
+        outcome = services.approve(_post(id), self.actor.membership, publish_at=publish_at)
+        return Response(ApprovalSerializer(outcome).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Reject with a reason"),
+        request=ReasonInputSerializer,
+        responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, institution_slug: str, id: int):
+        data = validated(ReasonInputSerializer, request.data)
+        services.reject(_post(id), self.actor.membership, data["reason"])
+        return self._review(id)
+
+    @extend_schema(
+        summary=gettext_lazy("Request changes with a comment"),
+        request=CommentInputSerializer,
+        responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
+    )
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, institution_slug: str, id: int):
+        data = validated(CommentInputSerializer, request.data)
+        services.request_changes(_post(id), self.actor.membership, data["comment"])
+        return self._review(id)
+
+    @extend_schema(
+        summary=gettext_lazy("Override blocked terms (administrators)"),
+        request=ReasonInputSerializer,
+        responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
+    )
+    @action(detail=True, methods=["post"])
+    def override(self, request, institution_slug: str, id: int):
+        data = validated(ReasonInputSerializer, request.data)
+        services.override(_post(id), self.actor.membership, data["reason"])
+        return self._review(id)
+
+    @extend_schema(
+        summary=gettext_lazy("Retract with a public reason"),
+        request=ReasonInputSerializer,
+        responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
+    )
+    @action(detail=True, methods=["post"])
+    def retract(self, request, institution_slug: str, id: int):
+        data = validated(ReasonInputSerializer, request.data)
+        services.retract(_post(id), self.actor.membership, data["reason"])
+        return self._review(id)
+
+
+@extend_schema(tags=["review"])
+class PolicyView(InstitutionAPIView):
+    """The review policy: read by reviewers, changed by administrators."""
+
+    permission_map = {"get": Permission.REVIEW_POSTS, "patch": Permission.EDIT_INSTITUTION}
+    parser_classes = [JSONParser]
+
+    @extend_schema(summary=gettext_lazy("Read the review policy"), responses=PolicySerializer)
+    def get(self, request, institution_slug: str):
+        policy = services.policy_of(self.institution)
+        if policy is None:
+            policy = services.ensure_policy(self.institution)
+        return Response(PolicySerializer(policy).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Change the review policy"),
+        description=gettext_lazy("Send only what changes; the version goes up."),
+        request=PolicySerializer,
+        responses=PolicySerializer,
+    )
+    def patch(self, request, institution_slug: str):
+        changes = validated(PolicySerializer, request.data, partial=True)
+        policy = services.update_policy(self.institution, self.actor.membership, **changes)
+        return Response(PolicySerializer(policy).data)
+
+
+@extend_schema(tags=["review"])
+class LexiconViewSet(InstitutionViewSet):
+    """Blocked and flagged terms: read by reviewers, edited by administrators."""
+
+    permission_map = {
+        "list": Permission.REVIEW_POSTS,
+        "create": Permission.EDIT_INSTITUTION,
+        "destroy": Permission.EDIT_INSTITUTION,
+    }
+    parser_classes = [JSONParser]
+    serializer_class = LexiconTermSerializer
+    pagination_class = None
+    filter_backends: list = []
+    lookup_field = "id"
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[LexiconTerm]:
+        if schema_generation(self):
+            return LexiconTerm.unscoped.none()
+        return LexiconTerm.objects.order_by("kind", "language", "term", "id")
+
+    @extend_schema(summary=gettext_lazy("The lexicon"))
+    def list(self, request, institution_slug: str):
+        return Response(LexiconTermSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Add a term"),
+        request=LexiconTermSerializer,
+        responses={201: LexiconTermSerializer},
+    )
+    def create(self, request, institution_slug: str):
+        data = validated(LexiconTermSerializer, request.data)
+        item = services.add_lexicon_term(self.institution, self.actor.membership, **data)
+        return Response(LexiconTermSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary=gettext_lazy("Remove a term"), responses={204: None})
+    def destroy(self, request, institution_slug: str, id: int):
+        item = self.get_queryset().filter(id=id).first()
+        if item is None:
+            raise NotFound()
+        services.remove_lexicon_term(item, self.actor.membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["review"])
+class PauseView(InstitutionAPIView):
+    """The emergency stop: an administrator pauses all publishing at once."""
+
+    permission_map = {"post": Permission.EDIT_INSTITUTION}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary=gettext_lazy("Pause all publishing"),
+        request=PauseInputSerializer,
+        responses=PublishingSerializer,
+    )
+    def post(self, request, institution_slug: str):
+        data = validated(PauseInputSerializer, request.data)
+        services.pause_publishing(self.institution, self.actor.membership, data["reason"])
+        return Response({"publishing_paused": True})
+
+
+@extend_schema(tags=["review"])
+class ResumeView(InstitutionAPIView):
+    """Lifting the stop takes a second person (administrator or reviewer)."""
+
+    permission_map = {"post": Permission.REVIEW_POSTS}
+    parser_classes = [JSONParser]
+
+    @extend_schema(summary=gettext_lazy("Resume publishing"), request=None, responses=PublishingSerializer)
+    def post(self, request, institution_slug: str):
+        services.resume_publishing(self.institution, self.actor.membership)
+        return Response({"publishing_paused": False})

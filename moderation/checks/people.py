@@ -1,0 +1,205 @@
+"""Who a text is about: names, titles, roles, companies, and the sentences they stand in.
+
+The risk checks pair these mentions with words from the sector lexicons. Everything works on
+the prepared text (``plain`` for case, ``folded`` for words); spans are prepared-text spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import re
+
+from moderation.checks.lexicons import compile_terms, given_names, vocabulary
+from moderation.checks.text import PreparedText
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person or company the text names or singles out."""
+
+    start: int
+    end: int
+    kind: str  # "titled" | "full" | "given" | "company" | "role" | "room"
+    adult: bool = False
+    doctor: bool = False
+    ambiguous: bool = False  # a given name that is also a word ("Max", "Will"): weak alone
+
+
+_TITLE = re.compile(
+    r"(?<![\w.])(?P<title>Herrn?|Frau|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Familie"
+    r"|Family|Sir|Dame|Schwester|Pfleger|Ehepaar)(?:\s+(?:Dr\.|Prof\.|med\.|rer\.|nat\.))*"
+    r"\s+(?:[A-Z]\.\s+)?(?P<name>[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*)(?![\w-])"
+)
+_CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*(?![\w'’-])")
+_NOT_SURNAME = frozenset(
+    "und and aus der die das dem den mit from the von in im am an on at zum zur for fur bei by "
+    "klasse class year grade form jahrgang stufe gruppe group team ist hat war is has was wird "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag monday tuesday wednesday "
+    "thursday friday saturday sunday januar februar marz april mai juni juli august september "
+    "oktober november dezember january february march may june july october december "
+    "schule school gymnasium grundschule realschule kita klinik praxis kanzlei".split()
+)
+_COMPANY = re.compile(
+    r"(?:(?<![\w-])[A-Z][\w&.'’-]*\s+){1,4}?"
+    r"(?:GmbH(?:\s*&\s*Co\.\s*KG)?|AG|KG|OHG|GbR|UG(?:\s*\(haftungsbeschrankt\))?|e\.\s?V\."
+    r"|SE|Ltd\.?|Limited|Inc\.?|LLC|LLP|plc|PLC|Corp\.?|Corporation|PartG(?:\s*mbB)?|mbH)"
+    r"(?![\w])"
+)
+_ROOM = re.compile(
+    r"(?<!\w)(?:zimmer|raum|room|bett|bed|bay|platz)\s*(?:nr\.?|no\.?)?\s*\d{1,4}[a-z]?(?!\w)"
+)
+_SEPARATOR = re.compile(r"(?:,|;|:|\(|\)|\bund\b|\band\b|\bmit\b|\bwith\b|&|\bsowie\b|\bor\b)")
+_OF_CHILD = re.compile(r"\s+(?:of|von|vom|from)\s")
+_SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”“)]*\s+|\n\s*")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:dr|prof|hr|fr|nr|no|st|mr|mrs|ms|mx|geb|ca|bzw|vgl|inkl|str|vs|v|med|jun|sen|bzgl"
+    r"|evtl|ggf|usw|etc|z\.b|u\.a|d\.h|i\.e|e\.g|jan|feb|mar|apr|aug|sep|sept|okt|oct|nov|dez"
+    r"|dec|tel|kl)|\b\d{1,2}|\b[a-z])[.]$"
+)
+
+
+def sentences(text: PreparedText) -> list[tuple[int, int]]:
+    """The sentences of the prepared text as spans (abbreviations and ordinals do not end one)."""
+    cached = text.cache.get("sentences")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    folded = text.folded
+    spans, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(folded):
+        if "\n" not in match.group() and _ABBREVIATION.search(
+            folded, max(0, match.start() - 8), match.start() + 1
+        ):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(folded)))
+    text.cache["sentences"] = spans
+    return spans
+
+
+def sentence_of(text: PreparedText, position: int) -> tuple[int, int]:
+    """The span of the sentence holding the position."""
+    for start, end in sentences(text):
+        if start <= position < end:
+            return start, end
+    return 0, len(text.folded)
+
+
+def _is_adult(text: PreparedText, start: int, end: int) -> bool:
+    """A role word for an adult right before or after the name ("Klassenlehrerin Anna Berg")."""
+    adults = compile_terms(vocabulary("", "minor_identified", "adult_words"))
+    if adults is None:
+        return False
+    window = text.folded[max(0, start - 45) : start]
+    separators = list(_SEPARATOR.finditer(window))
+    before = window[separators[-1].end() :] if separators else window
+    adult = adults.search(before)
+    if adult and not _OF_CHILD.match(before, adult.end()):
+        return True
+    if (
+        separators
+        and separators[-1].group() == ","
+        and text.folded[end : end + 2].startswith(",")
+    ):
+        # an apposition: "Unsere Klassenlehrerin der 3b, Anna Becker, hat ..."
+        previous = window[separators[-2].end() if len(separators) > 1 else 0 : separators[-1].start()]
+        if adults.search(previous):
+            return True
+    after = text.folded[end : end + 45]
+    head = re.match(
+        r"\s*(?:,|\(|-|–)\s*(?:(?:unsere?r?|our|the|die|der|eine?r?|a|an|neue[rn]?|new|"
+        r"langjahrige[rn]?)\s+){0,2}",
+        after,
+    )
+    return bool(head and head.group().strip() and adults.match(after, head.end()))
+
+
+def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
+    """Every person and company the text names or singles out, in order.
+
+    With ``guess_names`` (English text), two capitalised words inside a sentence count as a
+    name even when the given name is not in the lexicon ("Okoro Adebayo").
+    """
+    key = f"mentions:{guess_names}"
+    cached = text.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    names, ambiguous = given_names()
+    plain, folded = text.plain, text.folded
+    found: list[Mention] = []
+    taken: set[int] = set()
+    for match in _TITLE.finditer(plain):
+        end = match.end()
+        if match.group("name").lower() in names:  # "Frau Anna Berg": the surname belongs too
+            follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
+            if follower:
+                end = follower.end()
+        title = match.group("title")
+        found.append(
+            Mention(match.start(), end, "titled", adult=title not in {"Familie", "Family"},
+                    doctor=title.startswith(("Dr", "Prof")))
+        )  # fmt: skip
+        taken.update(range(match.start("name"), end))
+    for match in _CAPITALISED.finditer(plain):
+        if match.start() in taken:
+            continue
+        word = folded[match.start() : match.end()]
+        parts = word.split("-")
+        if word not in names and not (len(parts) > 1 and all(p in names for p in parts)):
+            continue
+        end = match.end()
+        kind = "given"
+        follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
+        if follower and folded[follower.start() : follower.end()] not in _NOT_SURNAME:
+            end, kind = follower.end(), "full"
+            taken.add(follower.start())
+        adult = _is_adult(text, match.start(), end)
+        unsure = kind == "given" and word in ambiguous
+        found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
+    for match in _FAMILY.finditer(plain):
+        if folded[match.start() : match.end()].removeprefix("the ").split()[0] in _NOT_NAME:
+            continue  # "our family law team"
+        found.append(Mention(match.start(), match.end(), "family", adult=True))
+    if guess_names:
+        found += _guessed_names(text, taken | {m.start for m in found})
+    for match in _COMPANY.finditer(plain):
+        found.append(Mention(match.start(), match.end(), "company", adult=True))
+    for match in _ROOM.finditer(folded):
+        found.append(Mention(match.start(), match.end(), "room", adult=False))
+    found.sort(key=lambda m: m.start)
+    text.cache[key] = found
+    return found
+
+
+_FAMILY = re.compile(r"(?<![\w-])(?:the\s+)?[A-Z][\w'’-]+\s+family(?:['’]s)?(?!\w)")
+_PAIR = re.compile(r"(?<=[a-z,;:–-]\s)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?(?![\w-])")
+_NOT_NAME = frozenset(
+    "the a an our your their his her its this that these those in on at for from with by of to "
+    "and or but new old north south east west great high royal national british english german "
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday year reception class grade form "
+    "nhs school college university hospital trust clinic ward court council street road lane "
+    "centre center museum park church house hall day week month christmas easter science art "
+    "music sports team office group company ltd plc limited association society foundation "
+    "department unit centre services service bank city county town club fund project award "
+    "cup league university's school's".split()
+)
+
+
+def _guessed_names(text: PreparedText, taken: set[int]) -> list[Mention]:
+    found = []
+    for match in _PAIR.finditer(text.plain):
+        words = text.folded[match.start() : match.end()].split()
+        if match.start() in taken or any(w in _NOT_NAME for w in words):
+            continue
+        found.append(Mention(match.start(), match.end(), "guessed"))
+    return found
+
+
+def role_mentions(text: PreparedText, sector: str) -> list[Mention]:
+    """Singled-out people without a name: "unsere Patientin", "our colleague"."""
+    pattern = compile_terms(vocabulary(sector, "health_data", "subjects"))
+    if pattern is None:
+        return []
+    return [Mention(m.start(), m.end(), "role") for m in pattern.finditer(text.folded)]

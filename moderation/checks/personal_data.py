@@ -1,0 +1,265 @@
+"""Personal data: e-mail addresses, phone numbers, IBANs, dates of birth, street addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import phonenumbers
+import re
+from django.utils.translation import gettext_lazy as _
+from stdnum import iban as stdnum_iban
+
+from moderation.checks.base import Check, CheckContext, Finding
+from moderation.checks.text import PreparedText
+
+# --- e-mail ---------------------------------------------------------------------------------
+# A fediverse handle is "@user@instance.social": the user part is preceded by "@". An e-mail
+# address never is, so a local part directly after "@" (or after a word character, dot, plus or
+# hyphen) does not start an address. "user@instance.social" without the leading "@" is an
+# address as far as anyone reading it can tell, and is flagged.
+_OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
+_AT = rf"(?:\s?@\s?|\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*)"
+_DOT = rf"(?:\.|\s*{_OPEN}\s*(?:dot|punkt|\.)\s*{_CLOSE}\s*)"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_EMAIL = re.compile(
+    rf"(?<![\w.@+%-])[a-z0-9](?:[a-z0-9._%+-]{{0,63}}[a-z0-9_])?{_AT}"
+    rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,24}}(?![\w-])"
+    # spelled out without brackets: "anna dot berg at schule dot de"
+    rf"|(?<![\w.@])[a-z0-9]+(?:(?:\.|\s+dot\s+|\s+punkt\s+)[a-z0-9]+)*\s+at\s+{_LABEL}"
+    r"(?:\s+(?:dot|punkt)\s+[a-z0-9-]+)*\s+(?:dot|punkt)\s+"
+    r"(?:com|de|org|net|at|ch|uk|eu|info|io|edu|gov|social)(?!\w)"
+)
+
+_AT_WORD = re.compile(rf"{_OPEN}\s*at\s*{_CLOSE}|\sat\s")
+
+
+class EmailCheck(Check):
+    name = "personal_data.email"
+    categories = ("email",)
+
+    def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
+        if "@" not in text.folded and not _AT_WORD.search(text.folded):
+            return  # most texts: no address can be in them
+        for match in _EMAIL.finditer(text.folded):
+            yield self.finding(text, *match.span(), _("An e-mail address."))
+
+
+# --- phone ----------------------------------------------------------------------------------
+_PHONE = re.compile(
+    r"(?<![\w+/.,:-])(?<!\d[ /-])(?:"
+    r"(?P<intl>(?:\+|00)[1-9]\d{0,2}[ /-]?(?:\(0\)[ /-]?)?\(?\d{1,5}\)?(?:[ /-]{0,3}\d{1,8}){1,5})"
+    r"|(?P<national>\(0\d{1,5}\)[ /-]?\d{2,8}(?:[ -]\d{1,8}){0,4}"
+    r"|0\d{1,5}(?:[ /-]|\s/\s)?\d{2,8}(?:[ -]\d{1,8}){0,4})"
+    r"|(?P<us>\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})"
+    r")(?!\w|[.,]\d)"
+)
+_PHONE_CUE = re.compile(
+    r"(?:tel|telefon\w*|fon|phone|mobil\w*|handy|cell|call|ring|anruf\w*|ruf\w*|whatsapp|sms|text"
+    r"|fax|hotline|erreichbar|reach|kontakt|contact|nummer|number|durchwahl)\W{0,12}$"
+)
+_REGIONS = {"de": ("DE", "AT", "CH", "GB"), "en": ("GB", "DE", "AT", "CH")}
+# Public hotlines, toll-free and shared-cost numbers are nobody's personal data.
+_SERVICE_TYPES = {
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.SHARED_COST,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+}
+
+
+def parse_phone(candidate: str, language: str, kind: str) -> phonenumbers.PhoneNumber | None:
+    """The phone number a candidate spells, or None when it is none in the regions we serve."""
+    raw = candidate.replace("(0)", " ")
+    if kind == "intl":
+        regions: tuple[str | None, ...] = (None,)
+        raw = "+" + raw[2:] if raw.startswith("00") else raw
+    elif kind == "us":
+        regions = ("US",)
+    else:
+        regions = _REGIONS.get(language, _REGIONS["de"])
+    possible = None
+    for region in regions:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = number
+    return possible
+
+
+class PhoneCheck(Check):
+    name = "personal_data.phone"
+    categories = ("phone",)
+
+    def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
+        folded = text.folded
+        for match in _PHONE.finditer(folded):
+            kind = match.lastgroup or "national"
+            candidate = match.group()
+            digits = sum(c.isdigit() for c in candidate)
+            if digits < 6 or digits > 15:
+                continue
+            number = parse_phone(candidate, context.language, kind)
+            if number is None:
+                continue
+            valid = phonenumbers.is_valid_number(number)
+            if not valid:
+                # Only a possible number (fictional ranges like 07700 900123): needs a cue
+                # ("Tel.", "call") or an unmistakable phone shape.
+                cue = _PHONE_CUE.search(folded, max(0, match.start() - 30), match.start())
+                if not cue and not (candidate[0] in "+0(" and digits >= 10 and " " in candidate):
+                    continue
+            elif phonenumbers.number_type(number) in _SERVICE_TYPES:
+                continue
+            yield self.finding(text, *match.span(), _("A phone number."))
+
+
+# --- IBAN -----------------------------------------------------------------------------------
+_IBAN = re.compile(r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{1,4}){3,9}(?![\w])")
+
+
+class IbanCheck(Check):
+    name = "personal_data.iban"
+    categories = ("iban",)
+
+    def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
+        for match in _IBAN.finditer(text.folded):
+            found = valid_iban_prefix(match.group())
+            if found:
+                start = match.start()
+                yield self.finding(text, start, start + found, _("A bank account number (IBAN)."))
+
+
+def valid_iban_prefix(candidate: str) -> int:
+    """The length of the longest prefix that is an IBAN with a valid checksum, else 0.
+
+    A candidate may have run into the next word ("DE89 3704 ... 00 BIC"), so shorter prefixes
+    ending at a group boundary are tried too.
+    """
+    ends = [i for i, c in enumerate(candidate) if c == " "] + [len(candidate)]
+    for end in reversed(ends):
+        compact = candidate[:end].replace(" ", "").upper()
+        if 15 <= len(compact) <= 34 and stdnum_iban.is_valid(compact):
+            return end
+    return 0
+
+
+# --- date of birth --------------------------------------------------------------------------
+_MONTH = (
+    r"(?:januar|jan|februar|feb|marz|maerz|mar|april|apr|mai|juni|jun|juli|jul|august|aug"
+    r"|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june"
+    r"|july|october|oct|december|dec)\.?"
+)
+_DATE = (
+    r"(?:\d{1,2}\.\s?\d{1,2}\.(?:\s?(?:19|20)?\d{2}(?!\d))?"
+    r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})(?!\d)"
+    r"|\d{4}-\d{2}-\d{2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\d)"
+    rf"|{_MONTH}\s+\d{{4}})"
+)
+_BIRTH = (
+    r"(?:geboren|geb\.|geb|born|dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|geburtsdatum"
+    r"|geburtstag|birthday|\*)"
+)
+_AGE_WORD = (
+    r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|eins|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn"
+    r"|elf|zwolf|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|achtzehn)"
+)
+_DATE_OF_BIRTH = re.compile(
+    rf"(?<!\w){_BIRTH}[\s:,]*(?:(?:am|on|den|the|in|ist|is|was|war)\s+){{0,2}}{_DATE}"
+    rf"|(?<!\w)(?:am|on)\s+{_DATE}\s+(?:\w+\s+){{0,2}}(?:geboren|born|zur\s+welt)"
+    rf"|(?<!\w)(?:turns?|turned|will\s+be|wird|werden|wurde)\s+{_AGE_WORD}\s+"
+    rf"(?:(?:years?\s+old|jahre\s+alt)\s+)?(?:on|am)\s+{_DATE}"
+    rf"|(?<!\w)(?:wird|werden|turns?|feiert|feierte|feiern|celebrates?|celebrated|hat|has)\s+"
+    rf"(?:am|on)\s+{_DATE}\s+(?:\w+\s+){{0,2}}{_AGE_WORD}(?:\.|st|nd|rd|th)?\s*"
+    r"(?:geburtstag|birthday|jahre\s+alt|years\s+old)"
+    rf"|(?<!\w)\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)\s+(?:am|on)\s+{_DATE}"
+    rf"|(?<!\w){_DATE}\s*(?:\(|,|-|:)?\s*\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)"
+)
+_INSTITUTION_BIRTHDAY = re.compile(
+    r"schule|school|kanzlei|firm|klinik|clinic|praxis|practice|unternehmen|company|firma|verein"
+    r"|jubilaum|anniversary|grundung|founded|gegrundet"
+)
+_BORN = re.compile(r"geboren|born|(?<!\w)geb(?:\.|(?!\w))|dob|d\.o\.b|geburtsdatum|date of birth")
+_OLD_YEAR = re.compile(r"(?<!\d)1[0-8]\d\d(?!\d)|(?<!\d)19[0-2]\d(?!\d)")
+
+
+class DateOfBirthCheck(Check):
+    name = "personal_data.date_of_birth"
+    categories = ("date_of_birth",)
+
+    def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
+        folded = text.folded
+        for match in _DATE_OF_BIRTH.finditer(folded):
+            matched = match.group()
+            if _OLD_YEAR.search(matched):  # a historical figure, not a person of ours
+                continue
+            if not _BORN.search(matched):
+                around = folded[max(0, match.start() - 60) : match.end() + 20]
+                if _INSTITUTION_BIRTHDAY.search(around):
+                    continue
+            yield self.finding(text, *match.span(), _("A date of birth."))
+
+
+# --- street address -------------------------------------------------------------------------
+_HOUSE = (
+    r"\s{1,3}\d{1,3}(?!\d)\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,3}[a-zA-Z]?)?(?![\w])(?![.,]\d)"
+    r"(?!\s?(?:%|€|Euro|EUR|Uhr|Jahre|Stunden|Minuten|Tage|Kinder|Mal|Prozent|Personen|km|m\b|h\b))"
+)
+_POSTCODE = r"(?:,?\s{1,3}(?:D-|A-|CH-)?\d{4,5}\s+[A-Z][\w-]+)?"
+_DE_SUFFIX = (
+    r"(?:strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|stieg|kamp"
+    r"|graben|wall|markt|zeile|twiete|promenade)"
+)
+_NOT_STREET = (
+    r"(?:sport|spiel|park|arbeits|tabellen|start|stell|camping|lager|bau|sitz|tennis|fussball"
+    r"|rasen|golf|reit|schul|pausen|bolz|ausbildungs|studien|kita|krippen|praktikums|ehren"
+    r"|stamm|steh|zelt|wohn|bahn|flug|sieger|spitzen|mittel|heim|ruck|floh|wochen|super"
+    r"|weihnachts|treppchen|podest|box|tages|fahr|lehr|kinder|studien)"
+)
+_PREP = (
+    r"(?:Am|An\s+der|An\s+den|Auf\s+dem|Auf\s+der|Im|In\s+der|In\s+den|Zum|Zur|Unter\s+den"
+    r"|Hinter\s+der|Hinter\s+dem|Vor\s+dem|Beim|Bei\s+der)"
+)
+_NOT_PLACE = (
+    r"(?:Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Anfang|Ende|Tag"
+    r"|Abend|Morgen|Nachmittag|Vormittag|Mittag|Jahr|Jahre|Schluss|Start|Ziel|Stand|Tisch|Januar"
+    r"|Februar|Maerz|Marz|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Schuljahr"
+    r"|Halbjahr|Quartal|Monat|Zeitraum|Alter|Durchschnitt|Moment|Termin|Ergebnis|Rahmen|Bereich"
+    r"|Kurs|Kapitel|Raum|Zimmer|Saal|Gruppe|Klasse|Jahrgang|Finale|Spiel|Training|Wettbewerb"
+    r"|Rennen|Turnier|Level|Test|Schnitt|Vergleich|Gesamt|Einsatz|Team|Verein|Ganzen|Vorfeld)"
+)
+_STREET_DE = re.compile(
+    rf"(?<![\w-])(?:(?:[A-Z][a-z]+(?:er|es|e)\s+)?[A-Z][\w]*(?:-[\w]+)*-?(?i:{_DE_SUFFIX})"
+    rf"|[A-Z][a-z]+(?:er|es|sche|sches)\s+(?:Strasse|Str\.|Weg|Allee|Platz|Gasse|Ring|Damm|Ufer"
+    rf"|Chaussee|Markt)"
+    rf"|{_PREP}\s+(?!{_NOT_PLACE}\b)[A-Z][\w-]+(?:\s+(?!{_NOT_PLACE}\b)[A-Z][\w-]+)?)"
+    rf"{_HOUSE}{_POSTCODE}"
+)
+_EN_SUFFIX = (
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Place|Pl|Court|Ct|Crescent"
+    r"|Terrace|Gardens|Square|Sq|Boulevard|Blvd|Row|Grove|Mews|Parade|Walk)"
+)
+_NOT_STREET_WORD = re.compile(rf"(?<![a-z]){_NOT_STREET}(?:platz|steig|markt|ring)(?:\s|$)")
+_STREET_EN = re.compile(
+    r"(?<![\w.,/-])\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][\w']+\s+){1,3}"
+    rf"{_EN_SUFFIX}(?!\w)\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)(?!\w))?"
+    r"(?:,?\s+[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?!\w))?"
+)
+
+
+class StreetAddressCheck(Check):
+    name = "personal_data.street_address"
+    categories = ("street_address",)
+
+    def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
+        for pattern in (_STREET_DE, _STREET_EN):
+            for match in pattern.finditer(text.plain):
+                start, end = match.span()
+                if pattern is _STREET_DE and _NOT_STREET_WORD.search(match.group().lower()):
+                    continue  # "Sportplatz 2", "Bahnsteig 3": places, not addresses
+                yield self.finding(text, start, end, _("A street address."))

@@ -1,0 +1,104 @@
+"""What each selected network will receive for a revision: the renderings a reviewer sees and
+whose hashes an approval is bound to.
+
+The networks are the post's targets in crossposting (``PostTarget``); the text comes from
+``crossposting.text.render``. A post without targets has no renderings (an empty mapping).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from crossposting.models import PostTarget
+from crossposting.text import RenderError, RenderInput, measure, render
+from crossposting.text.rendering import Image
+from feeds.models import Attachment, Post, Revision
+from feeds.rendering import plain_text
+from feeds.syndication import absolute_url
+
+
+@dataclass(frozen=True)
+class NetworkRendering:
+    """One network's rendering of a revision, as a reviewer sees it."""
+
+    network: str
+    account: str
+    parts: tuple[str, ...]
+    length: int
+    limit: int
+    unit: str
+    content_hash: str
+    error: str = ""
+
+    @property
+    def too_long(self) -> bool:
+        return bool(self.error) or self.length > self.limit
+
+
+def _networks(post: Post) -> list[tuple[str, str]]:
+    """(network, account handle) of every target of the post, in a stable order."""
+    rows = PostTarget.objects.filter(post_id=post.id).values_list(
+        "account__network", "account__handle"
+    )
+    return sorted(set(rows))
+
+
+def _input(post: Post, revision: Revision, attachments: list[Attachment]) -> RenderInput:
+    permalink = absolute_url(
+        reverse(
+            "feeds:post",
+            kwargs={"institution_slug": post.institution.slug, "post_id": post.id},
+        )
+    )
+    return RenderInput(
+        body=plain_text(revision.body, revision.body_format),
+        language=revision.language,
+        permalink=permalink,
+        images=tuple(
+            Image(url_or_path=a.media.image.name, alt_text=a.alt_text, sha256=a.media.sha256)
+            for a in attachments
+        ),
+    )
+
+
+def renderings_of(post: Post, revision: Revision) -> list[NetworkRendering]:
+    """Each selected network's rendering of the revision (empty without targets)."""
+    networks = _networks(post)
+    if not networks:
+        return []
+    attachments = list(
+        Attachment.objects.filter(revision=revision).select_related("media").order_by("position")
+    )
+    data = _input(post, revision, attachments)
+    result = []
+    for network, handle in networks:
+        try:
+            rendering = render(network, data)
+        except RenderError as error:
+            result.append(NetworkRendering(network, handle, (), 0, 0, "", "", str(error)))
+            continue
+        texts = tuple(part.text for part in rendering.parts)
+        length = max((measure(network, text, rendering.limit).length for text in texts), default=0)
+        result.append(
+            NetworkRendering(
+                network=network,
+                account=handle,
+                parts=texts,
+                length=length,
+                limit=rendering.limit,
+                unit=rendering.length_unit,
+                content_hash=rendering.content_hash(),
+            )
+        )
+    return result
+
+
+def rendered_hashes(post: Post, revision: Revision) -> dict[str, str]:
+    """network -> hash of what it receives; an unrenderable text hashes as its error."""
+    hashes = {}
+    for item in renderings_of(post, revision):
+        key = f"{item.network}:{item.account}"
+        hashes[key] = item.content_hash or f"error:{item.error}"
+    return hashes

@@ -1,0 +1,399 @@
+"""The review pages (members only): the queue, one post's review with the decision forms,
+policy and lexicon for administrators, the emergency stop, and notice preferences.
+
+Plain HTML forms, usable by keyboard alone. Domain errors re-render the page with the message
+and the error's status (409 when another reviewer decided first); the tenant middleware rolls
+back whatever the failed request wrote.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts import errors
+from accounts.models import Membership
+from accounts.permissions import Permission, has_permission
+from feeds.services import Keep
+from moderation import queries, services
+from moderation.forms import (
+    ApproveForm,
+    CommentForm,
+    LexiconTermForm,
+    PauseForm,
+    PolicyForm,
+    PreferencesForm,
+    QueueFilterForm,
+    ReasonForm,
+    add_domain_error,
+)
+from moderation.models import LexiconTerm, NotificationPreference, Policy, TrustedMember
+
+
+def _require(request: HttpRequest, permission: Permission) -> Membership:
+    if not has_permission(request.membership, permission):
+        raise DjangoPermissionDenied
+    return request.membership
+
+
+# The queue ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Posts waiting for review, most urgent first, with filters."""
+    membership = _require(request, Permission.REVIEW_POSTS)
+    form = QueueFilterForm(
+        request.GET or None,
+        authors=queries.authors_in_review(),
+        categories=queries.flag_categories(),
+    )
+    filters = queries.QueueFilter()
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            data = form.cleaned_data
+            filters = queries.QueueFilter(data["author"], data["flag"], data["age"])
+        else:
+            status = 400
+    page = Paginator(
+        queries.pending_reviews(membership, filters), queries.QUEUE_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    policy = Policy.objects.filter(institution_id=request.institution.id).first()
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "institution": request.institution,
+        "form": form,
+        "page": page,
+        "items": queries.queue_items(list(page.object_list), policy),
+        "policy": policy,
+        "query": query.urlencode(),
+    }
+    return render(request, "moderation/queue.html", context, status=status)
+
+
+# One post's review --------------------------------------------------------------------------
+
+
+def _render_review(
+    request: HttpRequest,
+    post_id: int,
+    *,
+    status: int = 200,
+    error: str = "",
+    forms: dict | None = None,
+) -> HttpResponse:
+    membership = request.membership
+    try:
+        review = queries.review_of(post_id, membership)
+    except errors.NotFound as missing:
+        raise Http404(missing.message) from missing
+    post = review.post
+    post.institution = request.institution
+    is_author = post.author_id == membership.id
+    in_review = post.state == "submitted"
+    is_admin = has_permission(membership, Permission.EDIT_INSTITUTION)
+    forms = forms or {}
+    context = {
+        "institution": request.institution,
+        "review": review,
+        "post": post,
+        "error": error,
+        "is_author": is_author,
+        "may_decide": in_review and not is_author,
+        "may_override": in_review and not is_author and is_admin and review.needs_override,
+        "may_retract": post.state != "retracted" and post.published_at is not None,
+        "approve_form": forms.get("approve") or ApproveForm(),
+        "reject_form": forms.get("reject")
+        or ReasonForm(prefix_id="reject", label=_("Reason for the rejection")),
+        "changes_form": forms.get("request_changes") or CommentForm(),
+        "override_form": forms.get("override")
+        or ReasonForm(prefix_id="override", label=_("Reason for the override")),
+        "retract_form": forms.get("retract")
+        or ReasonForm(
+            prefix_id="retract",
+            label=_("Reason for the retraction"),
+            help_text=_("Readers see this reason in place of the post."),
+        ),
+        "already_approved": any(d.reviewer_id == membership.id for d in review.approvals),
+    }
+    return render(request, "moderation/review.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def review(request: HttpRequest, institution_slug: str, post_id: int) -> HttpResponse:
+    """One post as the public and each network will see it, its flags, diffs and decisions."""
+    _require(request, Permission.REVIEW_POSTS)
+    return _render_review(request, post_id)
+
+
+def _post(request: HttpRequest, post_id: int):
+    from feeds.models import Post
+
+    post = Post.objects.select_related("institution").filter(id=post_id).first()
+    if post is None:
+        raise Http404(_("There is no post at this address."))
+    return post
+
+
+_DONE = {
+    "reject": gettext_lazy("Rejected. The author sees your reason."),
+    "request_changes": gettext_lazy("Sent back to the author with your comment."),
+    "override": gettext_lazy("Override recorded. The post can now be approved."),
+    "retract": gettext_lazy("Post retracted. Readers now see the notice with your reason."),
+}
+
+
+@require_POST
+def decide(request: HttpRequest, institution_slug: str, post_id: int, verdict: str) -> HttpResponse:
+    """Approve, reject, request changes, override blocked terms, or retract."""
+    membership = _require(request, Permission.REVIEW_POSTS)
+    post = _post(request, post_id)
+    slug = request.institution.slug
+    if verdict == "approve":
+        form = ApproveForm(request.POST)
+    elif verdict == "request_changes":
+        form = CommentForm(request.POST)
+    else:
+        form = ReasonForm(request.POST, prefix_id=verdict)
+    if not form.is_valid():
+        return _render_review(request, post_id, status=400, forms={verdict: form})
+    data = form.cleaned_data
+    try:
+        if verdict == "approve":
+            publish_at = Keep.TIME
+            if data["publish_now"]:
+                publish_at = None
+            elif data["publish_at"] is not None:
+                publish_at = data["publish_at"]
+            outcome = services.approve(post, membership, publish_at=publish_at)
+            if outcome.completed:
+                message = _("Approved.")
+            else:
+                message = _("Your approval is recorded (%(count)d of %(required)d).") % {
+                    "count": outcome.approvals,
+                    "required": outcome.required,
+                }
+        elif verdict == "reject":
+            services.reject(post, membership, data["reason"])
+        elif verdict == "request_changes":
+            services.request_changes(post, membership, data["comment"])
+        elif verdict == "override":
+            services.override(post, membership, data["reason"])
+        elif verdict == "retract":
+            services.retract(post, membership, data["reason"])
+        else:
+            raise Http404(_("There is no such decision."))
+    except errors.DomainError as error:
+        if error.field in form.fields:
+            add_domain_error(form, error)
+            return _render_review(request, post_id, status=error.status, forms={verdict: form})
+        if isinstance(error, errors.NotFound):
+            raise Http404(error.message) from error
+        return _render_review(
+            request, post_id, status=error.status, error=error.message, forms={verdict: form}
+        )
+    messages.success(request, message if verdict == "approve" else _DONE[verdict])
+    if verdict in ("override", "retract"):
+        return redirect("moderation:review", slug, post_id)
+    return redirect("moderation:queue", slug)
+
+
+def decide_view(verdict: str):
+    """The view of one decision's URL (one URL per verb, as the lifecycle names them)."""
+
+    def view(request: HttpRequest, institution_slug: str, post_id: int) -> HttpResponse:
+        return decide(request, institution_slug, post_id, verdict)
+
+    view.__name__ = f"decide_{verdict}"
+    view.__doc__ = f"POST: {verdict.replace('_', ' ')}."
+    return require_POST(view)
+
+
+# Policy, lexicon, trusted members -----------------------------------------------------------
+
+
+def _policy_context(request: HttpRequest, policy: Policy, **extra) -> dict:
+    trusted = set(TrustedMember.objects.values_list("membership_id", flat=True))
+    members = Membership.objects.filter(status=Membership.Status.ACTIVE).order_by(
+        "display_name", "id"
+    )
+    return {
+        "institution": request.institution,
+        "policy": policy,
+        "members": [(m, m.id in trusted) for m in members],
+        **extra,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def policy(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """The review policy (administrators)."""
+    membership = _require(request, Permission.EDIT_INSTITUTION)
+    current = services.ensure_policy(request.institution, membership)
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_policy(request.institution, membership, **form.changes())
+            except errors.DomainError as error:
+                add_domain_error(form, error)
+                context = _policy_context(request, current, form=form)
+                return render(request, "moderation/policy.html", context, status=error.status)
+            messages.success(request, _("Policy saved."))
+            return redirect("moderation:policy", request.institution.slug)
+        context = _policy_context(request, current, form=form)
+        return render(request, "moderation/policy.html", context, status=400)
+    initial = {
+        "review_mode": current.review_mode,
+        "approvals_required": current.approvals_required,
+        "approval_deadline_hours": current.approval_deadline_hours,
+        "minimum_lead_minutes": current.minimum_lead_minutes,
+        "allowed_domains": "\n".join(current.allowed_domains),
+        "denied_domains": "\n".join(current.denied_domains),
+        "own_contacts": "\n".join(current.own_contacts),
+    }
+    context = _policy_context(request, current, form=PolicyForm(initial=initial))
+    return render(request, "moderation/policy.html", context)
+
+
+@require_POST
+def trust(request: HttpRequest, institution_slug: str, membership_id: int) -> HttpResponse:
+    """Mark a member trusted or not (administrators)."""
+    admin = _require(request, Permission.EDIT_INSTITUTION)
+    member = Membership.objects.filter(id=membership_id).first()
+    if member is None:
+        raise Http404(_("There is no such member."))
+    member.institution = request.institution
+    try:
+        services.set_trusted(member, admin, request.POST.get("trusted") == "1")
+    except errors.DomainError as error:
+        messages.error(request, error.message)
+        return redirect("moderation:policy", request.institution.slug)
+    messages.success(request, _("Saved."))
+    return redirect("moderation:policy", request.institution.slug)
+
+
+def _render_lexicon(request: HttpRequest, form: LexiconTermForm, status: int = 200):
+    context = {
+        "institution": request.institution,
+        "policy": services.ensure_policy(request.institution, request.membership),
+        "terms": list(LexiconTerm.objects.order_by("kind", "language", "term", "id")),
+        "form": form,
+    }
+    return render(request, "moderation/lexicon.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def lexicon(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Blocked and flagged terms (administrators)."""
+    membership = _require(request, Permission.EDIT_INSTITUTION)
+    if request.method == "GET":
+        return _render_lexicon(request, LexiconTermForm())
+    form = LexiconTermForm(request.POST)
+    if not form.is_valid():
+        return _render_lexicon(request, form, 400)
+    try:
+        services.add_lexicon_term(request.institution, membership, **form.cleaned_data)
+    except errors.DomainError as error:
+        add_domain_error(form, error)
+        return _render_lexicon(request, form, error.status)
+    messages.success(request, _("Term added."))
+    return redirect("moderation:lexicon", request.institution.slug)
+
+
+@require_POST
+def remove_term(request: HttpRequest, institution_slug: str, term_id: int) -> HttpResponse:
+    """Remove a term from the lexicon (administrators)."""
+    membership = _require(request, Permission.EDIT_INSTITUTION)
+    item = LexiconTerm.objects.filter(id=term_id).first()
+    if item is None:
+        raise Http404(_("There is no such term."))
+    services.remove_lexicon_term(item, membership)
+    messages.success(request, _("Term removed."))
+    return redirect("moderation:lexicon", request.institution.slug)
+
+
+# The emergency stop -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def pause(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Stop all publishing at once (administrators); the page also offers resuming."""
+    membership = _require(request, Permission.REVIEW_POSTS)
+    form = PauseForm(request.POST) if request.method == "POST" else PauseForm()
+    status = 200
+    if request.method == "POST":
+        try:
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            if form.errors:
+                raise errors.DomainError(_("Check the reason."), field="reason")
+            services.pause_publishing(request.institution, membership, reason)
+        except errors.DomainError as error:
+            add_domain_error(form, error)
+            status = error.status
+        else:
+            messages.success(request, _("Publishing is paused. Nothing goes out until resumed."))
+            return redirect("moderation:pause", request.institution.slug)
+    context = {
+        "institution": request.institution,
+        "form": form,
+        "open_pause": services.open_pause(request.institution),
+        "may_pause": has_permission(membership, Permission.EDIT_INSTITUTION),
+    }
+    return render(request, "moderation/pause.html", context, status=status)
+
+
+@require_POST
+def resume(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Lift the stop (a second person: administrator or reviewer)."""
+    membership = _require(request, Permission.REVIEW_POSTS)
+    try:
+        services.resume_publishing(request.institution, membership)
+    except errors.DomainError as error:
+        context = {
+            "institution": request.institution,
+            "form": PauseForm(),
+            "open_pause": services.open_pause(request.institution),
+            "may_pause": has_permission(membership, Permission.EDIT_INSTITUTION),
+            "error": error.message,
+        }
+        return render(request, "moderation/pause.html", context, status=error.status)
+    messages.success(request, _("Publishing resumed."))
+    return redirect("moderation:pause", request.institution.slug)
+
+
+# Notices ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Which notices the member receives by e-mail."""
+    membership = request.membership
+    if request.method == "POST":
+        form = PreferencesForm(request.POST)
+        if form.is_valid():
+            services.set_preferences(membership, **form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("moderation:notifications", request.institution.slug)
+    else:
+        current = NotificationPreference.objects.filter(membership=membership).first()
+        form = PreferencesForm(
+            initial={
+                "on_submission": current.on_submission if current else True,
+                "on_deadline": current.on_deadline if current else True,
+                "on_decision": current.on_decision if current else True,
+            }
+        )
+    return render(
+        request,
+        "moderation/notifications.html",
+        {"institution": request.institution, "form": form},
+    )

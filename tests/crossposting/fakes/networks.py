@@ -1,0 +1,795 @@
+"""The five fake networks, each reproducing the wire behaviour of the reference
+(../shared/reference/crosspost-protocols.md, section 9): auth errors and token lifecycle, length
+checks and their errors, duplicate behaviour, asynchronous media, rate limits with the network's
+own headers, and create/delete answers. Counting is done independently of our renderers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+import regex
+from twitter_text import parse_tweet
+
+from tests.crossposting.fakes.server import FakeNetwork, Reply, Request
+
+_URL = re.compile(r"https?://\S+")
+_ids = itertools.count(int(time.time() * 1000) * 1000)
+
+
+def next_id() -> str:
+    return str(next(_ids))
+
+
+def graphemes(text: str) -> int:
+    return len(regex.findall(r"\X", text))
+
+
+@dataclass
+class RateLimit:
+    """A fixed window per token: ``limit`` posting calls per ``window`` seconds."""
+
+    limit: int = 10**9
+    window: float = 300.0
+    used: dict = field(default_factory=dict)
+
+    def take(self, token: str) -> tuple[bool, int, float]:
+        now = time.time()
+        start, count = self.used.get(token, (now, 0))
+        if now - start >= self.window:
+            start, count = now, 0
+        if count >= self.limit:
+            return False, 0, start + self.window
+        self.used[token] = (start, count + 1)
+        return True, self.limit - count - 1, start + self.window
+
+
+# Mastodon ---------------------------------------------------------------------------------------
+
+
+class FakeMastodon(FakeNetwork):
+    name = "mastodon"
+    routes = [
+        ("GET", r"/api/v2/instance", "instance"),
+        ("GET", r"/api/v1/accounts/verify_credentials", "verify_credentials"),
+        ("POST", r"/api/v1/statuses", "create_status"),
+        ("PUT", r"/api/v1/statuses/(?P<status_id>\d+)", "edit_status"),
+        ("DELETE", r"/api/v1/statuses/(?P<status_id>\d+)", "delete_status"),
+        ("GET", r"/api/v1/accounts/(?P<account_id>\d+)/statuses", "account_statuses"),
+        ("POST", r"/api/v2/media", "upload_media"),
+        ("GET", r"/api/v1/media/(?P<media_id>\d+)", "get_media"),
+    ]
+    posting = frozenset({"create_status"})
+    max_characters = 500
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: dict[str, str] = {}  # token -> account id
+        self.usernames: dict[str, str] = {}
+        self.statuses: dict[str, dict] = {}
+        self.idempotency: dict[tuple[str, str], tuple[str, float]] = {}
+        self.media: dict[str, dict] = {}
+        self.async_media_polls = 0  # >0: uploads answer 202 and poll 206 that many times
+        self.rate = RateLimit()
+
+    def add_account(self, username: str) -> tuple[str, str]:
+        account_id, token = next_id(), secrets.token_urlsafe(16)
+        self.tokens[token] = account_id
+        self.usernames[account_id] = username
+        return account_id, token
+
+    def revoke(self, token: str) -> None:
+        self.tokens.pop(token, None)
+
+    def _account(self, request: Request) -> str | None:
+        return self.tokens.get(request.bearer() or "")
+
+    def _unauthorized(self) -> Reply:
+        return Reply(401, {"error": "The access token is invalid"})
+
+    def _rate_headers(self, remaining: int, reset: float) -> dict[str, str]:
+        stamp = datetime.fromtimestamp(reset, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {"X-RateLimit-Limit": str(self.rate.limit), "X-RateLimit-Remaining": str(remaining),
+                "X-RateLimit-Reset": stamp}  # fmt: skip
+
+    def _length(self, text: str) -> int:
+        return graphemes(_URL.sub("x" * 23, text))
+
+    def _entity(self, status: dict) -> dict:
+        return {k: v for k, v in status.items() if k not in ("text", "account_id", "key")}
+
+    def instance(self, request: Request) -> Reply:
+        return Reply(200, {"configuration": {"statuses": {
+            "max_characters": self.max_characters, "max_media_attachments": 4,
+            "characters_reserved_per_url": 23}}})  # fmt: skip
+
+    def verify_credentials(self, request: Request) -> Reply:
+        account_id = self._account(request)
+        if account_id is None:
+            return self._unauthorized()
+        return Reply(200, {"id": account_id, "username": self.usernames[account_id]})
+
+    def create_status(self, request: Request) -> Reply:
+        account_id = self._account(request)
+        if account_id is None:
+            return self._unauthorized()
+        allowed, remaining, reset = self.rate.take(request.bearer())
+        headers = self._rate_headers(remaining, reset)
+        if not allowed:
+            return Reply(429, {"error": "Too many requests"}, headers)
+        body = request.json()
+        key = request.headers.get("idempotency-key")
+        with self.lock:
+            if key and (account_id, key) in self.idempotency:
+                status_id, stored_at = self.idempotency[(account_id, key)]
+                if time.time() - stored_at < 3600:
+                    status = self.statuses.get(status_id)
+                    if status is None:
+                        return Reply(404, {"error": "Record not found"})
+                    return Reply(200, self._entity(status), headers)
+            text = str(body.get("status") or "")
+            if not text.strip() and not body.get("media_ids"):
+                return Reply(422, {"error": "Validation failed: Text can't be blank"})
+            if self._length(text) > self.max_characters:
+                return Reply(422, {"error": "Validation failed: Text character limit of "
+                                            f"{self.max_characters} exceeded"})  # fmt: skip
+            for media_id in body.get("media_ids") or []:
+                media = self.media.get(str(media_id))
+                if media is None:
+                    return Reply(422, {"error": "Validation failed: Media not found"})
+                if media["polls_left"] > 0:
+                    return Reply(422, {"error": "Cannot attach files that have not finished "
+                                                "processing. Try again in a moment!"})  # fmt: skip
+            reply_to = body.get("in_reply_to_id")
+            if reply_to and str(reply_to) not in self.statuses:
+                return Reply(404, {"error": "Record not found"})
+            status_id = next_id()
+            username = self.usernames[account_id]
+            status = {
+                "id": status_id,
+                "created_at": datetime.now(UTC).isoformat(),
+                "visibility": body.get("visibility", "public"),
+                "uri": f"{self.base_url}/users/{username}/statuses/{status_id}",
+                "url": f"{self.base_url}/@{username}/{status_id}",
+                "content": "<p>" + html.escape(text).replace("\n", "<br />") + "</p>",
+                "in_reply_to_id": str(reply_to) if reply_to else None,
+                "language": body.get("language"),
+                "media_attachments": [{"id": m} for m in body.get("media_ids") or []],
+                "card": None,
+                "edited_at": None,
+                "text": text,
+                "account_id": account_id,
+            }
+            self.statuses[status_id] = status
+            self.created += 1
+            if key:
+                self.idempotency[(account_id, key)] = (status_id, time.time())
+        return Reply(200, self._entity(status), headers)
+
+    def edit_status(self, request: Request, status_id: str) -> Reply:
+        account_id = self._account(request)
+        if account_id is None:
+            return self._unauthorized()
+        with self.lock:
+            status = self.statuses.get(status_id)
+            if status is None or status["account_id"] != account_id:
+                return Reply(404, {"error": "Record not found"})
+            text = str(request.json().get("status") or "")
+            if self._length(text) > self.max_characters:
+                return Reply(422, {"error": "Validation failed: Text character limit of "
+                                            f"{self.max_characters} exceeded"})  # fmt: skip
+            status["text"] = text
+            status["content"] = "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"
+            status["edited_at"] = datetime.now(UTC).isoformat()
+            return Reply(200, self._entity(status))
+
+    def delete_status(self, request: Request, status_id: str) -> Reply:
+        account_id = self._account(request)
+        if account_id is None:
+            return self._unauthorized()
+        with self.lock:
+            status = self.statuses.get(status_id)
+            if status is None or status["account_id"] != account_id:
+                return Reply(404, {"error": "Record not found"})
+            del self.statuses[status_id]
+            return Reply(200, self._entity(status) | {"text": status["text"]})
+
+    def account_statuses(self, request: Request, account_id: str) -> Reply:
+        if self._account(request) is None:
+            return self._unauthorized()
+        limit = min(int(request.query.get("limit", "20")), 40)
+        with self.lock:
+            mine = [s for s in self.statuses.values() if s["account_id"] == account_id]
+        mine.sort(key=lambda s: int(s["id"]), reverse=True)
+        return Reply(200, [self._entity(s) for s in mine[:limit]])
+
+    def upload_media(self, request: Request) -> Reply:
+        if self._account(request) is None:
+            return self._unauthorized()
+        if b"name=\"file\"" not in request.body:
+            return Reply(422, {"error": "Validation failed: File can't be blank"})
+        match = re.search(rb'name="description"\r\n\r\n(.*?)\r\n--', request.body, re.S)
+        description = match.group(1).decode() if match else ""
+        if len(description) > 1500:
+            return Reply(422, {"error": "Validation failed: Description is too long"})
+        media_id = next_id()
+        with self.lock:
+            self.media[media_id] = {"polls_left": self.async_media_polls, "description": description}
+        entity = {"id": media_id, "type": "image", "description": description,
+                  "url": None if self.async_media_polls else f"{self.base_url}/media/{media_id}"}
+        return Reply(202 if self.async_media_polls else 200, entity)  # fmt: skip
+
+    def get_media(self, request: Request, media_id: str) -> Reply:
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None:
+                return Reply(404, {"error": "Record not found"})
+            if media["polls_left"] > 0:
+                media["polls_left"] -= 1
+                return Reply(206, {"id": media_id, "url": None})
+        return Reply(200, {"id": media_id, "url": f"{self.base_url}/media/{media_id}"})
+
+    def copies(self) -> int:
+        return len(self.statuses)
+
+    def copy_ids(self) -> set[str]:
+        return set(self.statuses)
+
+
+# Bluesky ----------------------------------------------------------------------------------------
+
+TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+
+
+class FakeBluesky(FakeNetwork):
+    name = "bluesky"
+    routes = [
+        ("POST", r"/xrpc/com.atproto.server.createSession", "create_session"),
+        ("POST", r"/xrpc/com.atproto.server.refreshSession", "refresh_session"),
+        ("POST", r"/xrpc/com.atproto.repo.putRecord", "put_record"),
+        ("POST", r"/xrpc/com.atproto.repo.createRecord", "create_record"),
+        ("GET", r"/xrpc/com.atproto.repo.getRecord", "get_record"),
+        ("POST", r"/xrpc/com.atproto.repo.deleteRecord", "delete_record"),
+    ]
+    posting = frozenset({"put_record", "create_record"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[str, tuple[str, str]] = {}  # identifier -> (password, did)
+        self.access: dict[str, str] = {}  # access jwt -> did
+        self.expired: set[str] = set()
+        self.refresh: dict[str, str] = {}  # refresh jwt -> did
+        self.revoked: set[str] = set()
+        self.records: dict[str, dict] = {}  # uri -> {"value", "cid"}
+        self.rate = RateLimit()
+
+    def add_account(self, handle: str, password: str) -> str:
+        did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+        self.passwords[handle] = (password, did)
+        return did
+
+    def expire_access_tokens(self) -> None:
+        with self.lock:
+            self.expired |= set(self.access)
+            self.access.clear()
+
+    def _error(self, status: int, error: str, message: str, headers=None) -> Reply:
+        return Reply(status, {"error": error, "message": message}, headers or {})
+
+    def _session(self, did: str, handle: str) -> dict:
+        access, refresh = "acc-" + secrets.token_urlsafe(12), "ref-" + secrets.token_urlsafe(12)
+        self.access[access], self.refresh[refresh] = did, did
+        return {"accessJwt": access, "refreshJwt": refresh, "handle": handle, "did": did,
+                "active": True}  # fmt: skip
+
+    def _did(self, request: Request) -> str | Reply:
+        token = request.bearer()
+        if not token:
+            return self._error(401, "AuthMissing", "Authentication Required")
+        if token in self.expired:
+            return self._error(400, "ExpiredToken", "Token has expired")
+        did = self.access.get(token)
+        return did if did else self._error(400, "InvalidToken", "Token could not be verified")
+
+    def server_error(self, request: Request) -> Reply:
+        return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {}, "text/html")
+
+    def create_session(self, request: Request) -> Reply:
+        body = request.json()
+        stored = self.passwords.get(str(body.get("identifier")))
+        if stored is None or stored[0] != body.get("password"):
+            return self._error(401, "AuthenticationRequired", "Invalid identifier or password")
+        with self.lock:
+            return Reply(200, self._session(stored[1], str(body["identifier"])))
+
+    def refresh_session(self, request: Request) -> Reply:
+        token = request.bearer() or ""
+        with self.lock:
+            if token in self.revoked or token not in self.refresh:
+                return self._error(400, "ExpiredToken", "Token has been revoked")
+            did = self.refresh[token]
+            # The old refresh token keeps a grace period in the reference PDS; here it stays.
+            handle = next(h for h, (_p, d) in self.passwords.items() if d == did)
+            return Reply(200, self._session(did, handle))
+
+    def _check(self, record: dict) -> Reply | None:
+        text = str(record.get("text", ""))
+        if graphemes(text) > 300 or len(text.encode()) > 3000:
+            return self._error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: "
+                               "Record/text must not be longer than 300 graphemes")  # fmt: skip
+        if not record.get("createdAt"):
+            return self._error(400, "InvalidRequest", "Record/createdAt must be a string")
+        return None
+
+    def _write(self, request: Request, *, put: bool) -> Reply:
+        did = self._did(request)
+        if isinstance(did, Reply):
+            return did
+        allowed, remaining, reset = self.rate.take(did)
+        headers = {"RateLimit-Limit": str(self.rate.limit), "RateLimit-Remaining": str(remaining),
+                   "RateLimit-Reset": str(int(reset)),
+                   "RateLimit-Policy": f"{self.rate.limit};w={int(self.rate.window)}"}  # fmt: skip
+        if not allowed:
+            return self._error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+        body = request.json()
+        if body.get("repo") != did:
+            return self._error(400, "InvalidRequest", "Input/repo must be the session's DID")
+        rkey = str(body.get("rkey") or "")
+        if not put and not rkey:
+            rkey = "3" + secrets.token_hex(6)
+        if not TID.match(rkey):
+            return self._error(400, "InvalidRequest", "Invalid record key")
+        record = body.get("record") or {}
+        refused = self._check(record)
+        if refused:
+            return refused
+        uri = f"at://{did}/{body.get('collection')}/{rkey}"
+        value = json.dumps(record, sort_keys=True)
+        cid = "bafyrei" + hashlib.sha256(value.encode()).hexdigest()[:40]
+        with self.lock:
+            existing = self.records.get(uri)
+            if existing is not None:
+                if not put:  # the reference PDS fails inside the MST: a plain 500
+                    return self._error(500, "InternalServerError", "Internal Server Error")
+                if existing["cid"] == cid:  # identical put: a no-op success
+                    return Reply(200, {"uri": uri, "cid": cid, "validationStatus": "valid"}, headers)
+                if "swapRecord" in body and body["swapRecord"] is None:
+                    return self._error(400, "InvalidSwap", "Record was at " + existing["cid"])
+            self.records[uri] = {"value": record, "cid": cid}
+            self.created += 0 if existing else 1
+        return Reply(200, {"uri": uri, "cid": cid, "commit": {"cid": "bafyreicommit", "rev": rkey},
+                           "validationStatus": "valid"}, headers)  # fmt: skip
+
+    def put_record(self, request: Request) -> Reply:
+        return self._write(request, put=True)
+
+    def create_record(self, request: Request) -> Reply:
+        return self._write(request, put=False)
+
+    def get_record(self, request: Request) -> Reply:
+        q = request.query
+        uri = f"at://{q.get('repo')}/{q.get('collection')}/{q.get('rkey')}"
+        with self.lock:
+            found = self.records.get(uri)
+        if found is None:
+            return self._error(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return Reply(200, {"uri": uri, "cid": found["cid"], "value": found["value"]})
+
+    def delete_record(self, request: Request) -> Reply:
+        did = self._did(request)
+        if isinstance(did, Reply):
+            return did
+        body = request.json()
+        uri = f"at://{did}/{body.get('collection')}/{body.get('rkey')}"
+        with self.lock:
+            self.records.pop(uri, None)
+        return Reply(200, {"commit": {"cid": "bafyreicommit", "rev": "x"}})
+
+    def copies(self) -> int:
+        return len(self.records)
+
+    def copy_ids(self) -> set[str]:
+        return set(self.records)
+
+
+# X ----------------------------------------------------------------------------------------------
+
+
+class FakeX(FakeNetwork):
+    name = "x"
+    routes = [
+        ("POST", r"/2/tweets", "create_tweet"),
+        ("DELETE", r"/2/tweets/(?P<tweet_id>\d+)", "delete_tweet"),
+        ("GET", r"/2/users/(?P<user_id>\d+)/tweets", "user_tweets"),
+        ("POST", r"/2/oauth2/token", "token"),
+    ]
+    posting = frozenset({"create_tweet"})
+    duplicate_window = 24 * 3600
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.access: dict[str, str] = {}  # token -> user id
+        self.expired: set[str] = set()
+        self.refresh: dict[str, str] = {}
+        self.rotated: set[str] = set()
+        self.tweets: dict[str, dict] = {}
+        self.rate = RateLimit()
+        self.daily = RateLimit(limit=10**9, window=86400)
+
+    def add_account(self) -> tuple[str, str, str]:
+        user_id = next_id()
+        access, refresh = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        self.access[access], self.refresh[refresh] = user_id, user_id
+        return user_id, access, refresh
+
+    def expire(self, token: str) -> None:
+        with self.lock:
+            self.expired.add(token)
+            self.access.pop(token, None)
+
+    def _problem(self, status: int, title: str, detail: str, kind: str = "about:blank",
+                 headers=None) -> Reply:  # fmt: skip
+        return Reply(status, {"title": title, "detail": detail, "type": kind, "status": status},
+                     headers or {}, "application/problem+json")  # fmt: skip
+
+    def _user(self, request: Request) -> str | Reply:
+        user = self.access.get(request.bearer() or "")
+        if user is None:
+            return self._problem(401, "Unauthorized", "Unauthorized")
+        return user
+
+    def create_tweet(self, request: Request) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        allowed, remaining, reset = self.rate.take(user)
+        _ok, daily_remaining, daily_reset = self.daily.take(user)
+        headers = {"x-rate-limit-limit": str(self.rate.limit),
+                   "x-rate-limit-remaining": str(remaining), "x-rate-limit-reset": str(int(reset)),
+                   "x-user-limit-24hour-limit": str(self.daily.limit),
+                   "x-user-limit-24hour-remaining": str(daily_remaining),
+                   "x-user-limit-24hour-reset": str(int(daily_reset))}  # fmt: skip
+        if not allowed:
+            return self._problem(429, "Too Many Requests", "Too Many Requests",
+                                 "https://api.x.com/2/problems/rate-limit-exceeded", headers)  # fmt: skip
+        body = request.json()
+        text = str(body.get("text") or "")
+        parsed = parse_tweet(text)
+        if not text or not parsed.valid:
+            return self._problem(400, "Invalid Request", "Your Tweet text is too long. For more "
+                                 "information on how Twitter determines text length see "
+                                 "https://github.com/twitter/twitter-text.",
+                                 "https://api.x.com/2/problems/invalid-request")  # fmt: skip
+        with self.lock:
+            now = time.time()
+            for tweet in self.tweets.values():
+                if tweet["user"] == user and tweet["text"] == text and now - tweet["at"] < self.duplicate_window:
+                    return self._problem(403, "Forbidden", "You are not allowed to create a Tweet "
+                                         "with duplicate content.")  # fmt: skip
+            reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+            if reply and reply not in self.tweets:
+                return self._problem(400, "Invalid Request", "The reply target does not exist.")
+            tweet_id = next_id()
+            self.tweets[tweet_id] = {"user": user, "text": text, "at": now}
+            self.created += 1
+        return Reply(201, {"data": {"id": tweet_id, "text": text,
+                                    "edit_history_tweet_ids": [tweet_id]}}, headers)  # fmt: skip
+
+    def delete_tweet(self, request: Request, tweet_id: str) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        with self.lock:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None or tweet["user"] != user:
+                return self._problem(404, "Not Found Error", "Could not find tweet.",
+                                     "https://api.x.com/2/problems/resource-not-found")  # fmt: skip
+            del self.tweets[tweet_id]
+        return Reply(200, {"data": {"deleted": True}})
+
+    def user_tweets(self, request: Request, user_id: str) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        limit = min(int(request.query.get("max_results", "10")), 100)
+        since = request.query.get("start_time")
+        floor = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() if since else 0
+        with self.lock:
+            mine = [(i, t) for i, t in self.tweets.items() if t["user"] == user_id and t["at"] >= floor]
+        mine.sort(key=lambda item: item[1]["at"], reverse=True)
+        data = [{"id": i, "text": _URL.sub(lambda m: "https://t.co/" + hashlib.md5(  # noqa: S324
+                 m.group(0).encode()).hexdigest()[:10], t["text"]),
+                 "created_at": datetime.fromtimestamp(t["at"], tz=UTC).isoformat()}
+                for i, t in mine[:limit]]  # fmt: skip
+        return Reply(200, {"data": data, "meta": {"result_count": len(data)}})
+
+    def token(self, request: Request) -> Reply:
+        form = request.form()
+        token = form.get("refresh_token", "")
+        with self.lock:
+            if form.get("grant_type") != "refresh_token" or token not in self.refresh:
+                return Reply(400, {"error": "invalid_request",
+                                   "error_description": "Value passed for the token was invalid."})  # fmt: skip
+            user = self.refresh.pop(token)
+            self.rotated.add(token)
+            access, refresh = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+            self.access[access], self.refresh[refresh] = user, user
+        return Reply(200, {"token_type": "bearer", "expires_in": 7200, "access_token": access,
+                           "refresh_token": refresh, "scope": "tweet.write offline.access"})  # fmt: skip
+
+    def copies(self) -> int:
+        return len(self.tweets)
+
+    def copy_ids(self) -> set[str]:
+        return set(self.tweets)
+
+
+# LinkedIn ---------------------------------------------------------------------------------------
+
+LINKEDIN_RESERVED = re.compile(r"(?<!\\)[|{}@\[\]()<>*_~]")
+
+
+class FakeLinkedIn(FakeNetwork):
+    name = "linkedin"
+    routes = [
+        ("POST", r"/rest/posts", "create_post"),
+        ("DELETE", r"/rest/posts/(?P<urn>[^/]+)", "delete_post"),
+    ]
+    posting = frozenset({"create_post"})
+    active_versions = frozenset({"202611", "202610", "202609"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: dict[str, str] = {}  # token -> author urn
+        self.expired: set[str] = set()
+        self.posts: dict[str, dict] = {}
+        self.rate = RateLimit()
+
+    def add_account(self) -> tuple[str, str]:
+        urn, token = f"urn:li:person:{next_id()}", secrets.token_urlsafe(16)
+        self.tokens[token] = urn
+        return urn, token
+
+    def _error(self, status: int, code: str, message: str, service: int | None = None) -> Reply:
+        body = {"status": status, "code": code, "message": message}
+        if service:
+            body["serviceErrorCode"] = service
+        return Reply(status, body)
+
+    def _author(self, request: Request) -> str | Reply:
+        version = request.headers.get("linkedin-version")
+        if not version:
+            return self._error(400, "VERSION_MISSING", "A version must be present. Please specify "
+                               "a version by adding the Linkedin-Version header.")  # fmt: skip
+        if version not in self.active_versions:
+            return self._error(426, "NONEXISTENT_VERSION", f"Requested version {version} is not active")
+        token = request.bearer() or ""
+        if token in self.expired:
+            return self._error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601)
+        author = self.tokens.get(token)
+        if author is None:
+            return self._error(401, "REVOKED_ACCESS_TOKEN",
+                               "The token used in the request has been revoked by the user", 65602)  # fmt: skip
+        return author
+
+    def create_post(self, request: Request) -> Reply:
+        author = self._author(request)
+        if isinstance(author, Reply):
+            return author
+        allowed, _remaining, _reset = self.rate.take(author)
+        if not allowed:  # LinkedIn sends no rate-limit headers
+            return Reply(429, {"message": "Resource level throttle limit for calls to this "
+                                          "resource is reached.", "status": 429})  # fmt: skip
+        body = request.json()
+        if not body.get("author"):
+            return Reply(422, {"message": "ERROR :: /author :: field is required but not found and "
+                                          "has no default value", "status": 422})  # fmt: skip
+        if body.get("author") != author:
+            return self._error(403, "ACCESS_DENIED", "Not enough permissions to post as this author")
+        commentary = str(body.get("commentary", ""))
+        length = len(commentary.encode("utf-16-le")) // 2
+        if length > 3000:
+            return Reply(400, {"errorDetailType": "com.linkedin.common.error.BadRequest",
+                               "message": f"ShareCommentary text length ({length} characters) "
+                                          "exceeded the maximum allowed (3000 characters)",
+                               "status": 400})  # fmt: skip
+        # Unescaped reserved characters silently cut the published text (201 all the same).
+        cut = LINKEDIN_RESERVED.search(commentary)
+        published = commentary[: cut.start()] if cut else commentary
+        with self.lock:
+            for urn, post in self.posts.items():
+                if post["author"] == author and post["commentary"] == commentary:
+                    return Reply(422, {"message": f"Content is a duplicate of {urn}", "status": 422})
+            urn = f"urn:li:share:{next_id()}"
+            self.posts[urn] = {"author": author, "commentary": commentary, "published": published}
+            self.created += 1
+        return Reply(201, b"", {"x-restli-id": urn})
+
+    def delete_post(self, request: Request, urn: str) -> Reply:
+        author = self._author(request)
+        if isinstance(author, Reply):
+            return author
+        if request.headers.get("x-restli-method", "").upper() != "DELETE":
+            return self._error(400, "ILLEGAL_ARGUMENT", "X-RestLi-Method DELETE is required")
+        with self.lock:
+            self.posts.pop(unquote(urn), None)
+        return Reply(204)
+
+    def copies(self) -> int:
+        return len(self.posts)
+
+    def copy_ids(self) -> set[str]:
+        return set(self.posts)
+
+
+# Threads ----------------------------------------------------------------------------------------
+
+
+class FakeThreads(FakeNetwork):
+    name = "threads"
+    routes = [
+        ("POST", r"/v1.0/(?P<user>me|\d+)/threads", "create_container"),
+        ("POST", r"/v1.0/(?P<user>me|\d+)/threads_publish", "publish"),
+        ("GET", r"/v1.0/(?P<user>me|\d+)/threads", "list_threads"),
+        ("GET", r"/v1.0/(?P<object_id>\d+)", "get_object"),
+        ("DELETE", r"/v1.0/(?P<object_id>\d+)", "delete_object"),
+        ("GET", r"/refresh_access_token", "refresh_token"),
+    ]
+    posting = frozenset({"publish"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: dict[str, dict] = {}  # token -> {"user", "issued"}
+        self.containers: dict[str, dict] = {}
+        self.media: dict[str, dict] = {}
+        self.container_polls = 0  # >0: containers stay IN_PROGRESS for that many status reads
+        self.publish_quota = 250
+
+    def add_account(self, username: str) -> tuple[str, str]:
+        user_id, token = next_id(), secrets.token_urlsafe(16)
+        self.tokens[token] = {"user": user_id, "username": username, "issued": time.time() - 2 * 86400}
+        return user_id, token
+
+    def _error(self, status: int, code: int, message: str, **extra) -> Reply:
+        return Reply(status, {"error": {"message": message, "type": "OAuthException", "code": code,
+                                        "fbtrace_id": secrets.token_hex(6)} | extra})  # fmt: skip
+
+    def _user(self, request: Request) -> dict | Reply:
+        token = request.form().get("access_token") or request.query.get("access_token") or ""
+        found = self.tokens.get(token)
+        if found is None:
+            return self._error(400, 190, "Error validating access token: Session has expired.",
+                               error_subcode=463)  # fmt: skip
+        return found
+
+    def _text_length(self, text: str) -> int:
+        total = 0
+        for cluster in regex.findall(r"\X", text):
+            emoji = regex.search(r"\p{Extended_Pictographic}", cluster)
+            total += len(cluster.encode()) if emoji else 1
+        return total
+
+    def create_container(self, request: Request, user: str) -> Reply:
+        account = self._user(request)
+        if isinstance(account, Reply):
+            return account
+        form = request.form()
+        text = form.get("text", "")
+        if self._text_length(text) > 500:
+            return self._error(400, 100, "Param text must be at most 500 characters long.")
+        if len(set(_URL.findall(text))) > 5:
+            return self._error(400, 100, "The post contains too many links.",
+                               error_user_msg="THREADS_API__LINK_LIMIT_EXCEEDED")  # fmt: skip
+        reply_to = form.get("reply_to_id")
+        if reply_to and reply_to not in self.media:
+            return self._error(400, 100, "The reply target does not exist.")
+        container_id = next_id()
+        with self.lock:
+            self.containers[container_id] = {"user": account["user"], "text": text,
+                                             "polls_left": self.container_polls,
+                                             "status": "IN_PROGRESS" if self.container_polls else "FINISHED",
+                                             "media_id": None}  # fmt: skip
+        return Reply(200, {"id": container_id})
+
+    def publish(self, request: Request, user: str) -> Reply:
+        account = self._user(request)
+        if isinstance(account, Reply):
+            return account
+        container_id = request.form().get("creation_id", "")
+        with self.lock:
+            container = self.containers.get(container_id)
+            if container is None or container["user"] != account["user"]:
+                return self._error(400, 100, "Invalid creation_id")
+            if container["status"] == "PUBLISHED":
+                return self._error(400, 10, "The media has already been published.")
+            if container["status"] != "FINISHED":
+                return self._error(400, 9007, "The media is not ready to be published.")
+            published_today = sum(1 for m in self.media.values() if m["user"] == account["user"])
+            if published_today >= self.publish_quota:
+                return self._error(400, 4, "Application request limit reached")
+            media_id = next_id()
+            self.media[media_id] = {"user": account["user"], "text": container["text"],
+                                    "permalink": f"https://www.threads.net/@{account['username']}/post/{media_id}",
+                                    "timestamp": datetime.now(UTC).isoformat()}  # fmt: skip
+            container["status"], container["media_id"] = "PUBLISHED", media_id
+            self.created += 1
+        return Reply(200, {"id": media_id})
+
+    def list_threads(self, request: Request, user: str) -> Reply:
+        account = self._user(request)
+        if isinstance(account, Reply):
+            return account
+        limit = min(int(request.query.get("limit", "25")), 100)
+        with self.lock:
+            mine = [{"id": i, "text": m["text"], "permalink": m["permalink"],
+                     "timestamp": m["timestamp"]}
+                    for i, m in self.media.items() if m["user"] == account["user"]]  # fmt: skip
+        mine.sort(key=lambda m: int(m["id"]), reverse=True)
+        return Reply(200, {"data": mine[:limit]})
+
+    def get_object(self, request: Request, object_id: str) -> Reply:
+        account = self._user(request)
+        if isinstance(account, Reply):
+            return account
+        with self.lock:
+            if object_id in self.containers:
+                container = self.containers[object_id]
+                if container["polls_left"] > 0:
+                    container["polls_left"] -= 1
+                    if container["polls_left"] == 0:
+                        container["status"] = "FINISHED"
+                return Reply(200, {"id": object_id, "status": container["status"]})
+            media = self.media.get(object_id)
+        if media is None:
+            return self._error(400, 100, "Unsupported get request.")
+        return Reply(200, {"id": object_id, "permalink": media["permalink"], "text": media["text"]})
+
+    def delete_object(self, request: Request, object_id: str) -> Reply:
+        account = self._user(request)
+        if isinstance(account, Reply):
+            return account
+        with self.lock:
+            if self.media.pop(object_id, None) is None:
+                return self._error(400, 100, "Unsupported delete request.")
+        return Reply(200, {"success": True, "deleted_id": object_id})
+
+    def refresh_token(self, request: Request) -> Reply:
+        token = request.query.get("access_token", "")
+        with self.lock:
+            found = self.tokens.get(token)
+            if found is None:
+                return self._error(400, 190, "Error validating access token.")
+            if time.time() - found["issued"] < 86400:
+                return self._error(400, 190, "The token is too new to be refreshed.")
+            fresh = secrets.token_urlsafe(16)
+            self.tokens[fresh] = found | {"issued": time.time()}
+        return Reply(200, {"access_token": fresh, "token_type": "bearer", "expires_in": 5183944})
+
+    def revoke_all(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def copies(self) -> int:
+        return len(self.media)
+
+    def copy_ids(self) -> set[str]:
+        return set(self.media)
+
+
+FAKES = {
+    "mastodon": FakeMastodon,
+    "bluesky": FakeBluesky,
+    "x": FakeX,
+    "linkedin": FakeLinkedIn,
+    "threads": FakeThreads,
+}
+
