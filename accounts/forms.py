@@ -525,3 +525,23 @@ class SecondFactorCodeForm(PlainForm):
         ),
         help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
     )
+
+
+class WebhookEndpointForm(PlainForm):
+    """An endpoint's address, events and state (accounts.webhooks checks the address)."""
+
+    url = forms.URLField(
+        label=_("Address"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("Where Podium sends the events, for example https://cms.example.org/podium."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(label=_("Events"), widget=forms.CheckboxSelectMultiple)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs) -> None:
+        from accounts.webhooks import EVENT_TYPES
+
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = list(EVENT_TYPES.items())

@@ -26,15 +26,17 @@ page without it), and a value that is not canonical is a 400, which is never sto
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 
@@ -66,6 +68,9 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     wrapped.tenant_access = "public"
+    # A public page changes nothing, so a forged POST has nothing to forge: every method but
+    # GET and HEAD is answered 405 by the view, not 403 by the CSRF check.
+    wrapped.csrf_exempt = True
     return wrapped
 
 
@@ -89,6 +94,20 @@ def proxy_expiry(started: float) -> str:
     return f"@{int(started + 0.5)}"
 
 
+def reads(*names: str) -> Callable[[Callable], Callable]:
+    """Declare the query parameters (besides ``lang``) a public view reads: the server cache
+    keys its pages on these alone."""
+    unknown = set(names) - set(PUBLIC_QUERY_PARAMETERS)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)} are not in PUBLIC_QUERY_PARAMETERS")
+
+    def mark(view: Callable) -> Callable:
+        view.public_parameters = names
+        return view
+
+    return mark
+
+
 def public_query(request: HttpRequest, name: str) -> str | None:
     """A query parameter of a public page (only these may change what the page shows)."""
     if name not in PUBLIC_QUERY_PARAMETERS:
@@ -104,10 +123,24 @@ def _new_version() -> str:
     return f"{uuid.uuid4().hex}|{int(time.time())}"
 
 
-def _scope_of(path: str) -> str:
-    """The institution slug a path belongs to (its first segment), or the global scope."""
+# What an institution slug can look like (accounts.models.slug_validator).
+_SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?")
+
+
+def _scope_of(path: str) -> str | None:
+    """The institution slug a path belongs to (its first segment), or the global scope; None
+    when the first segment cannot be a slug (no public page there: nothing is cached)."""
     first = path.lstrip("/").split("/", 1)[0]
-    return first if first and "." not in first else GLOBAL_SCOPE
+    if not first or "." in first:
+        return GLOBAL_SCOPE
+    return first if _SLUG_RE.fullmatch(first) else None
+
+
+def _version_lifetime() -> int:
+    """Seconds a version key lives: longer than the pages stored under it. When it expires
+    (or is evicted) a new one starts, which only means rendering afresh; made-up slugs cannot
+    fill the cache with keys that never go."""
+    return max(60, 2 * settings.PODIUM_PUBLIC_CACHE_SECONDS)
 
 
 def public_content_changed(institution_slug: str) -> None:
@@ -119,7 +152,7 @@ def public_content_changed(institution_slug: str) -> None:
                 _version_key(institution_slug): _new_version(),
                 _version_key(GLOBAL_SCOPE): _new_version(),
             },
-            timeout=None,
+            timeout=_version_lifetime(),
         )
 
     transaction.on_commit(bump)
@@ -129,7 +162,7 @@ def _current_version(scope: str) -> str:
     key = _version_key(scope)
     version = cache.get(key)
     if version is None:
-        cache.add(key, _new_version(), timeout=None)
+        cache.add(key, _new_version(), timeout=_version_lifetime())
         version = cache.get(key) or _new_version()
     return version
 
@@ -144,10 +177,23 @@ def _canonical_parameter(name: str, value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=2048)
+def _parameters_read(path: str) -> tuple[str, ...]:
+    """The query parameters the public view at ``path`` reads (``public_parameters``; all of
+    them when it does not say, or when nothing answers the path)."""
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return PUBLIC_QUERY_PARAMETERS
+    return ("lang", *getattr(view, "public_parameters", PUBLIC_QUERY_PARAMETERS))
+
+
 def _page_key(scope: str, request: HttpRequest) -> str:
+    # Only what the page reads: ?before=1-2 on a page without a list is the same page.
     kept = [
         (name, _canonical_parameter(name, request.GET.get(name, "")))
         for name in PUBLIC_QUERY_PARAMETERS
+        if name in _parameters_read(request.path_info)
     ]
     address = f"{request.path}?{kept}"
     path = hashlib.sha256(address.encode()).hexdigest()[:32]
@@ -174,15 +220,24 @@ def _finish(
     return answer
 
 
+def _personal(response: HttpResponse) -> HttpResponse:
+    """A page made for the signed-in person (it read the session: ``Vary: Cookie``) and silent
+    about caching says ``private, no-store``: no shared cache may keep it, whatever its Vary."""
+    if "Cache-Control" not in response and "cookie" in response.get("Vary", "").lower():
+        patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
 class PublicCacheMiddleware:
-    """Serves stored public responses, stores new ones, answers conditional GETs with 304."""
+    """Serves stored public responses, stores new ones, answers conditional GETs with 304;
+    marks pages made for a signed-in person as private."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in PUBLIC_METHODS or _never_public(request.path_info):
-            return self.get_response(request)
+            return _personal(self.get_response(request))
         started = time.time()
         # The host first: a stored page must never answer a request Django would refuse
         # (DisallowedHost becomes a 400).
@@ -190,6 +245,8 @@ class PublicCacheMiddleware:
         if settings.PODIUM_PUBLIC_CACHE_SECONDS <= 0:
             return self._render(request, None, None, started)
         scope = _scope_of(request.path_info)
+        if scope is None:
+            return self._render(request, None, None, started)
         page_key, version_key = _page_key(scope, request), _version_key(scope)
         found = cache.get_many([version_key, page_key])
         version = found.get(version_key)
@@ -208,7 +265,7 @@ class PublicCacheMiddleware:
         if not getattr(response, "public_cacheable", False) or response.streaming:
             if getattr(response, "public_view", False):
                 response["X-Accel-Expires"] = proxy_expiry(started)
-            return response
+            return _personal(response)
         etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
         if key is not None:
             headers = [(k, v) for k, v in response.items() if k.lower() not in _HEADERS_NOT_STORED]

@@ -44,6 +44,9 @@ TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The extension point through which higher apps act when a member leaves (feeds holds their
 # scheduled posts). Each callable receives the retired membership inside the transaction.
 member_retired_handlers: list[Callable[[Membership], None]] = []
+# Called inside update_institution with the institution and the changed settings
+# ({name: (before, after)}), so that moderation's policy follows ``review_required``.
+institution_changed_handlers: list[Callable[[Institution, dict], None]] = []
 
 
 def digest(secret: str) -> str:
@@ -96,14 +99,38 @@ def update_institution(institution: Institution, **changes) -> Institution:
             _("These settings cannot be changed here: %s") % ", ".join(unknown)
         )
     before = audit.snapshot(institution, list(changes))
+    website_before = institution.website
     for name, value in changes.items():
         setattr(institution, name, value)
     _full_clean(institution)
+    if institution.website != website_before:  # a new website is unverified until checked
+        institution.website_verified_at = None
+        institution.website_check_error = ""
     institution.save()
     old, new = audit.changes(institution, list(changes), before)
     audit.record(institution.id, "institution.update", target=institution, before=old, after=new)
+    changed = {name: (old[name], new[name]) for name in new}
+    if changed:
+        for handler in institution_changed_handlers:
+            handler(institution, changed)
     public_content_changed(institution.slug)
     return institution
+
+
+@transaction.atomic
+def request_website_check(institution: Institution, *, by: Membership) -> None:
+    """Have the website checked for a rel="me" link back to Podium (a task, after commit).
+
+    Only on an admin's request: the check fetches a page from the internet."""
+    from accounts.tasks import verify_website
+
+    if not institution.website:
+        raise errors.DomainError(_("Enter the website's address first."), field="website")
+    audit.record(institution.id, "institution.request_website_check", actor=by, target=institution)
+    institution_id = institution.id
+    transaction.on_commit(
+        lambda: verify_website.apply_async(kwargs={"institution_id": institution_id})
+    )
 
 
 # Members ------------------------------------------------------------------------------------

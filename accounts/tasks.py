@@ -76,3 +76,16 @@ def sweep_webhooks_of(*, institution_id: int) -> dict:
     from accounts import webhooks
 
     return webhooks.sweep_institution(institution_id)
+
+
+# A page fetch that may fail; an admin checks again from the settings page. No retries.
+@shared_task(
+    name="accounts.verify_website", base=NetworkTask, queue="default", ignore_result=True,
+)  # fmt: skip
+def verify_website(*, institution_id: int) -> bool:
+    """Check that the institution's website links back to its Podium page (rel="me")."""
+    from accounts import websites
+    from accounts.models import Institution
+
+    institution = Institution.objects.filter(id=institution_id).first()
+    return websites.verify_website(institution) if institution is not None else False

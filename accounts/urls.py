@@ -114,4 +114,30 @@ urlpatterns = [
         views.institution_settings,
         name="institution-settings",
     ),
+    path(
+        "<slug:institution_slug>/manage/settings/website-check/",
+        views.check_website,
+        name="website-check",
+    ),
+    path("<slug:institution_slug>/manage/webhooks/", views.webhooks, name="webhooks"),
+    path(
+        "<slug:institution_slug>/manage/webhooks/<int:endpoint_id>/",
+        views.webhook_endpoint,
+        name="webhook-endpoint",
+    ),
+    path(
+        "<slug:institution_slug>/manage/webhooks/<int:endpoint_id>/rotate/",
+        views.rotate_webhook_secret,
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "<slug:institution_slug>/manage/webhooks/<int:endpoint_id>/delete/",
+        views.delete_webhook_endpoint,
+        name="webhook-delete",
+    ),
+    path(
+        "<slug:institution_slug>/manage/webhooks/events/<int:event_id>/send-again/",
+        views.send_webhook_event_again,
+        name="webhook-send-again",
+    ),
 ]

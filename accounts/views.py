@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit, queries, second_factor, services
+from accounts import webhooks as webhook_services
 from accounts.errors import DomainError, InvitationInvalid, NotFound
 from accounts.forms import (
     AccountSettingsForm,
@@ -44,11 +45,23 @@ from accounts.forms import (
     SetPasswordForm,
     SignInForm,
     TokenForm,
+    WebhookEndpointForm,
     add_domain_error,
 )
-from accounts.models import ApiToken, AuditEvent, Institution, Invitation, Membership, Role, User
+from accounts.models import (
+    ApiToken,
+    AuditEvent,
+    Institution,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
+from accounts.websites import podium_page
 
 # The status of a page that shows a form again because its input was not accepted.
 INVALID_INPUT = 400
@@ -480,12 +493,30 @@ def institution_settings(request: HttpRequest, institution_slug: str) -> HttpRes
     return render(
         request,
         "accounts/institution_settings.html",
-        {"form": form, "institution": institution},
+        {"form": form, "institution": institution, "podium_page": podium_page(institution)},
         status=status,
     )
 
 
 institution_settings.tenant_access = "member"
+
+
+@require_http_methods(["POST"])
+def check_website(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """Have the institution's website checked for a rel="me" link back to its Podium page."""
+    _require(request, Permission.EDIT_INSTITUTION)
+    try:
+        services.request_website_check(request.institution, by=request.membership)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The website is being checked. Reload this page in a moment."))
+    return redirect(
+        reverse("accounts:institution-settings", args=[institution_slug]) + "#website-check"
+    )
+
+
+check_website.tenant_access = "member"
 
 
 # API tokens --------------------------------------------------------------------------------
@@ -710,3 +741,157 @@ def second_factor_settings(request: HttpRequest) -> HttpResponse:
             form=context.get("form") or SecondFactorCodeForm(),
         )
     return render(request, "accounts/second_factor.html", context, status=status)
+
+
+# Webhooks ----------------------------------------------------------------------------------------
+
+WEBHOOK_EVENTS_SHOWN = 50
+
+
+def _webhook_endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(id=endpoint_id).first()
+    if endpoint is None:
+        raise Http404(_("There is no such webhook endpoint."))
+    return endpoint
+
+
+def _render_webhook(
+    request: HttpRequest, endpoint, form, *, secret: str = "", status: int = 200
+) -> HttpResponse:
+    events = (
+        WebhookEvent.objects.filter(endpoint=endpoint)
+        .prefetch_related("attempt_rows")
+        .order_by("-created_at", "-id")[:WEBHOOK_EVENTS_SHOWN]
+    )
+    context = {"endpoint": endpoint, "form": form, "events": events, "secret": secret}
+    return render(request, "accounts/webhook_endpoint.html", context, status=status)
+
+
+@never_cache  # the page that shows a new secret must not be kept by any cache
+@require_http_methods(["GET", "POST"])
+def webhooks(request: HttpRequest, institution_slug: str) -> HttpResponse:
+    """The institution's webhook endpoints; POST registers one and shows its secret this once."""
+    _require(request, Permission.EDIT_INSTITUTION)
+    form = WebhookEndpointForm(_submitted(request)[0])
+    new_endpoint, secret, status = None, "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                new_endpoint, secret = webhook_services.create_endpoint(
+                    request.institution, request.membership, **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                form = WebhookEndpointForm()
+        else:
+            status = INVALID_INPUT
+    context = {
+        "form": form,
+        "endpoints": WebhookEndpoint.objects.order_by("created_at", "id"),
+        "new_endpoint": new_endpoint,
+        "secret": secret,
+    }
+    return render(request, "accounts/webhooks.html", context, status=status)
+
+
+webhooks.tenant_access = "member"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def webhook_endpoint(request: HttpRequest, institution_slug: str, endpoint_id: int) -> HttpResponse:
+    """One endpoint: change it, and see its recent events with every attempt."""
+    _require(request, Permission.EDIT_INSTITUTION)
+    endpoint = _webhook_endpoint_or_404(endpoint_id)
+    initial = {
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+        "is_active": endpoint.is_active,
+    }
+    form = WebhookEndpointForm(_submitted(request)[0], initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                webhook_services.update_endpoint(endpoint, request.membership, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("The webhook endpoint has been saved."))
+                return redirect(
+                    "accounts:webhook-endpoint",
+                    institution_slug=institution_slug,
+                    endpoint_id=endpoint.id,
+                )
+        else:
+            status = INVALID_INPUT
+    return _render_webhook(request, endpoint, form, status=status)
+
+
+webhook_endpoint.tenant_access = "member"
+
+
+@never_cache
+@require_POST
+def rotate_webhook_secret(
+    request: HttpRequest, institution_slug: str, endpoint_id: int
+) -> HttpResponse:
+    """A new secret, shown this once; the old one keeps signing for a day."""
+    _require(request, Permission.EDIT_INSTITUTION)
+    endpoint = _webhook_endpoint_or_404(endpoint_id)
+    secret = webhook_services.rotate_secret(endpoint, request.membership)
+    endpoint.refresh_from_db()
+    form = WebhookEndpointForm(
+        initial={
+            "url": endpoint.url,
+            "description": endpoint.description,
+            "event_types": endpoint.event_types,
+            "is_active": endpoint.is_active,
+        }
+    )
+    return _render_webhook(request, endpoint, form, secret=secret)
+
+
+rotate_webhook_secret.tenant_access = "member"
+
+
+@require_POST
+def delete_webhook_endpoint(
+    request: HttpRequest, institution_slug: str, endpoint_id: int
+) -> HttpResponse:
+    _require(request, Permission.EDIT_INSTITUTION)
+    endpoint = _webhook_endpoint_or_404(endpoint_id)
+    webhook_services.delete_endpoint(endpoint, request.membership)
+    messages.success(request, _("The webhook endpoint has been removed."))
+    return redirect("accounts:webhooks", institution_slug=institution_slug)
+
+
+delete_webhook_endpoint.tenant_access = "member"
+
+
+@require_POST
+def send_webhook_event_again(
+    request: HttpRequest, institution_slug: str, event_id: int
+) -> HttpResponse:
+    _require(request, Permission.EDIT_INSTITUTION)
+    event = WebhookEvent.objects.filter(id=event_id).first()
+    if event is None:
+        raise Http404(_("There is no such webhook event."))
+    try:
+        webhook_services.send_again(event, request.membership)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The event will be sent again in a moment."))
+    return redirect(
+        "accounts:webhook-endpoint",
+        institution_slug=institution_slug,
+        endpoint_id=event.endpoint_id,
+    )
+
+
+send_webhook_event_again.tenant_access = "member"

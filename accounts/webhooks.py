@@ -178,6 +178,8 @@ def signing_secrets(endpoint: WebhookEndpoint, at: datetime | None = None) -> li
 
 def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> str:
     """The ``webhook-signature`` header: ``v1,<base64 HMAC-SHA256>`` per secret, space-separated."""
+    # Four lines of HMAC rather than a runtime dependency; tests/integrations/test_webhooks.py
+    # compares the result with the standardwebhooks library over generated inputs.
     content = f"{message_id}.{timestamp}.".encode() + body
     signatures = []
     for secret in secrets:

@@ -20,6 +20,7 @@ calls it with Django's environment).
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -173,6 +174,8 @@ def django_env(options: Options, temp: Path, *, server_cache: bool = True) -> di
         PYTHONPATH=str(REPO),
         PODIUM_ENV="production",
         PODIUM_SECRET_KEY=secrets.token_urlsafe(50),
+        # Production requires a key for network credentials; the benchmark stores none.
+        PODIUM_CREDENTIALS_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         PODIUM_ALLOWED_HOSTS="127.0.0.1,localhost",
         PODIUM_BASE_URL="https://localhost",
         DATABASE_URL=options.database_url,

@@ -12,6 +12,7 @@ class CrosspostingConfig(AppConfig):
 
         # The outbox: deliveries are written in the transaction that publishes, corrects or
         # retracts the post.
+        hooks.revision_submitted.register(services.on_revision_submitted)
         hooks.post_published.register(services.on_post_published)
         hooks.post_corrected.register(services.on_post_corrected)
         hooks.post_retracted.register(services.on_post_retracted)

@@ -46,9 +46,7 @@ def seal(institution_id: int, account_id: int, credentials: dict) -> bytes:
     """Encrypt credentials for one account row with the first key."""
     nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps(credentials, sort_keys=True).encode()
-    sealed = AESGCM(_keys()[0]).encrypt(
-        nonce, plain, _associated_data(institution_id, account_id)
-    )
+    sealed = AESGCM(_keys()[0]).encrypt(nonce, plain, _associated_data(institution_id, account_id))
     return VERSION + nonce + sealed
 
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +38,13 @@ from accounts import audit
 from accounts.tenancy import tenant_context
 from crossposting import credentials, lifecycle
 from crossposting.clients import Account, Copy, Outcome, Result, client_for
-from crossposting.models import Delivery, DeliveryAttempt, DeliveryKind, DeliveryState, NetworkAccount
+from crossposting.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryKind,
+    DeliveryState,
+    NetworkAccount,
+)
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -70,7 +77,7 @@ def budget_blocked_until(account_id: int) -> datetime | None:
     """When the account may call its network again, if its budget is spent (Redis down: never)."""
     try:
         value = cache.get(_budget_key(account_id))
-    except Exception:  # noqa: BLE001 (Redis down: the network's own 429 still protects us)
+    except Exception:
         return None
     if not value:
         return None
@@ -84,13 +91,13 @@ def block_budget(account_id: int, until: datetime) -> None:
         return
     try:
         cache.set(_budget_key(account_id), until.timestamp(), timeout=int(seconds) + 1)
-    except Exception:  # noqa: BLE001 (Redis down: the database copy still defers the account)
+    except Exception:
         log.warning("rate budget of account %s not stored", account_id)
 
 
 def _backoff(attempts: int) -> timedelta:
     """Exponential back-off with full jitter."""
-    base = float(getattr(settings, "PODIUM_DELIVERY_BACKOFF_SECONDS", 2.0))
+    base = settings.PODIUM_DELIVERY_BACKOFF_SECONDS
     ceiling = min(MAX_BACKOFF.total_seconds(), base * (2 ** max(attempts - 1, 0)))
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter)
 
@@ -118,8 +125,15 @@ class Claim:
     started_at: datetime = field(default_factory=timezone.now)
 
 
-def _settle(delivery: Delivery, verb: str, *, kind: str, message: str, at: datetime,
-            until: datetime | None = None) -> None:  # fmt: skip
+def _settle(
+    delivery: Delivery,
+    verb: str,
+    *,
+    kind: str,
+    message: str,
+    at: datetime,
+    until: datetime | None = None,
+) -> None:
     """Move a claimed delivery on without a network call."""
     lifecycle.transition(delivery, verb)
     delivery.lease_until, delivery.lease_owner = None, ""
@@ -129,21 +143,31 @@ def _settle(delivery: Delivery, verb: str, *, kind: str, message: str, at: datet
         delivery.next_attempt_at = until
     delivery.save()
     if verb in ("cancel", "reauthorise", "hold"):
-        audit.record(delivery.institution_id, f"delivery.{verb}", target=delivery,
-                     after={"state": delivery.state, "reason": message})  # fmt: skip
+        audit.record(
+            delivery.institution_id,
+            f"delivery.{verb}",
+            target=delivery,
+            after={"state": delivery.state, "reason": message},
+        )
     if verb == "defer" and until is not None and until - at <= SHORT_DELAY:
         _enqueue_later(delivery, until - at)
 
 
-def claim(delivery_id: int, institution_id: int, owner: str, now: datetime | None = None) -> Claim | None:
+def claim(
+    delivery_id: int, institution_id: int, owner: str, now: datetime | None = None
+) -> Claim | None:
     """Take the delivery for one try, or settle it without the network; None: nothing to send."""
     now = now or timezone.now()
     lease = timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS)
     with tenant_context(institution_id):
         taken = Delivery.objects.filter(
             id=delivery_id, state__in=lifecycle.sources("claim"), next_attempt_at__lte=now
-        ).update(state=lifecycle.target("claim"), lease_until=now + lease, lease_owner=owner,
-                 updated_at=now)  # fmt: skip
+        ).update(
+            state=lifecycle.target("claim"),
+            lease_until=now + lease,
+            lease_owner=owner,
+            updated_at=now,
+        )
         if not taken:
             return None
         delivery = Delivery.objects.select_related(
@@ -154,45 +178,79 @@ def claim(delivery_id: int, institution_id: int, owner: str, now: datetime | Non
         lookup_only = False
         if sends_text and post.retracted_at is not None:
             if not delivery.unconfirmed:
-                _settle(delivery, "cancel", kind="retracted", at=now,
-                        message=_("The post was retracted before this was sent."))  # fmt: skip
+                _settle(
+                    delivery,
+                    "cancel",
+                    kind="retracted",
+                    at=now,
+                    message=_("The post was retracted before this was sent."),
+                )
                 return None
             lookup_only = True
         if post.institution.publishing_paused and delivery.kind != K.DELETE:
             if not delivery.unconfirmed:
-                _settle(delivery, "hold", kind="paused", at=now,
-                        message=_("Publishing is paused for the institution."))  # fmt: skip
+                _settle(
+                    delivery,
+                    "hold",
+                    kind="paused",
+                    at=now,
+                    message=_("Publishing is paused for the institution."),
+                )
                 return None
             lookup_only = True
         if account.status != NetworkAccount.Status.ACTIVE:
-            _settle(delivery, "reauthorise", kind="account", at=now,
-                    message=account.status_reason or _("The account must be connected again."))  # fmt: skip
+            _settle(
+                delivery,
+                "reauthorise",
+                kind="account",
+                at=now,
+                message=account.status_reason or _("The account must be connected again."),
+            )
             return None
         copy = None
         needed = delivery.depends_on
         if needed is not None:
             if needed.state in (S.FAILED, S.CANCELLED):
-                _settle(delivery, "cancel", kind="no_copy", at=now,
-                        message=_("There is no copy to act on: it was never posted."))  # fmt: skip
+                _settle(
+                    delivery,
+                    "cancel",
+                    kind="no_copy",
+                    at=now,
+                    message=_("There is no copy to act on: it was never posted."),
+                )
                 return None
             if needed.state != S.SENT:
-                _settle(delivery, "defer", kind="waiting", at=now, until=now + timedelta(seconds=2),
-                        message=_("Waiting for the copy it acts on."))  # fmt: skip
+                _settle(
+                    delivery,
+                    "defer",
+                    kind="waiting",
+                    at=now,
+                    until=now + timedelta(seconds=2),
+                    message=_("Waiting for the copy it acts on."),
+                )
                 return None
             copy = Copy(needed.remote_id, needed.remote_url, dict(needed.remote))
         blocked = budget_blocked_until(account.id)
         if account.rate_limited_until and account.rate_limited_until > now:
             blocked = max(blocked or now, account.rate_limited_until)
         if blocked and not lookup_only:
-            _settle(delivery, "defer", kind="rate_limited", at=now, until=blocked,
-                    message=_("Waiting for the network's rate limit to reset."))  # fmt: skip
+            _settle(
+                delivery,
+                "defer",
+                kind="rate_limited",
+                at=now,
+                until=blocked,
+                message=_("Waiting for the network's rate limit to reset."),
+            )
             return None
-        first = (
-            DeliveryAttempt.objects.filter(delivery=delivery)
-            .order_by("started_at")
-            .values_list("started_at", flat=True)
-            .first()
-        )
+        first = None
+        if delivery.unconfirmed:  # a lookup searches from shortly before the first try
+            first = (
+                DeliveryAttempt.objects.filter(delivery=delivery)
+                .order_by("started_at")
+                .values_list("started_at", flat=True)
+                .first()
+            ) or delivery.created_at
         return Claim(
             delivery_id=delivery.id,
             institution_id=institution_id,
@@ -203,11 +261,14 @@ def claim(delivery_id: int, institution_id: int, owner: str, now: datetime | Non
             progress=dict(delivery.progress),
             unconfirmed=delivery.unconfirmed,
             account=Account(
-                id=account.id, institution_id=institution_id, network=account.network,
-                handle=account.handle, base_url=account.base_url,
+                id=account.id,
+                institution_id=institution_id,
+                network=account.network,
+                handle=account.handle,
+                base_url=account.base_url,
                 remote_user_id=account.remote_user_id,
                 credentials=credentials.unseal(institution_id, account.id, account.credentials),
-            ),  # fmt: skip
+            ),
             credentials_version=account.credentials_version,
             copy=copy,
             first_try_at=first,
@@ -238,8 +299,11 @@ def _store_credentials(claim: Claim, fresh: dict) -> dict:
         sealed = credentials.seal(claim.institution_id, claim.account.id, fresh)
         stored = NetworkAccount.objects.filter(
             id=claim.account.id, credentials_version=claim.credentials_version
-        ).update(credentials=sealed, credentials_version=claim.credentials_version + 1,
-                 updated_at=timezone.now())  # fmt: skip
+        ).update(
+            credentials=sealed,
+            credentials_version=claim.credentials_version + 1,
+            updated_at=timezone.now(),
+        )
         if stored:
             claim.credentials_version += 1
             return fresh
@@ -253,8 +317,13 @@ def _call(claim: Claim, client) -> Outcome:
         return client.delete(copy=claim.copy)
     if claim.kind == K.EDIT:
         return client.edit(claim.payload, copy=claim.copy, key=claim.key)
-    return client.create(claim.payload, key=claim.key, reply_to=claim.copy,
-                         progress=claim.progress, remember=_remember(claim))  # fmt: skip
+    return client.create(
+        claim.payload,
+        key=claim.key,
+        reply_to=claim.copy,
+        progress=claim.progress,
+        remember=_remember(claim),
+    )
 
 
 def perform(claim: Claim) -> Outcome:
@@ -262,8 +331,9 @@ def perform(claim: Claim) -> Outcome:
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("A network call must not run inside a database transaction")
     original = dict(claim.account.credentials)
-    with client_for(claim.account, timeout=settings.PODIUM_NETWORK_TIMEOUT,
-                    transport=TRANSPORT) as client:  # fmt: skip
+    with client_for(
+        claim.account, timeout=settings.PODIUM_NETWORK_TIMEOUT, transport=TRANSPORT
+    ) as client:
         refreshed = False
         while True:
             outcome = _attempt(claim, client)
@@ -282,8 +352,13 @@ def perform(claim: Claim) -> Outcome:
 
 def _attempt(claim: Claim, client) -> Outcome:
     if claim.unconfirmed and claim.kind in (K.CREATE, K.CORRECTION_REPLY):
-        found = client.find(claim.payload, key=claim.key, progress=claim.progress,
-                            since=claim.first_try_at)  # fmt: skip
+        found = client.find(
+            claim.payload,
+            key=claim.key,
+            progress=claim.progress,
+            since=claim.first_try_at,
+            may_resend=not claim.lookup_only,
+        )
         if found.result == Result.SENT:
             found.summary = f"found on the network: {found.summary}"
             return found
@@ -291,8 +366,11 @@ def _attempt(claim: Claim, client) -> Outcome:
             if found.result == Result.ABSENT:
                 return found
             if found.result == Result.SAFE_TO_RESEND:
-                return Outcome(Result.UNKNOWN, summary=found.summary,
-                               message=_("The network cannot say whether it holds a copy."))  # fmt: skip
+                return Outcome(
+                    Result.UNKNOWN,
+                    summary=found.summary,
+                    message=_("The network cannot say whether it holds a copy."),
+                )
         if found.result not in (Result.ABSENT, Result.SAFE_TO_RESEND):
             return found
         if found.result == Result.ABSENT:
@@ -307,15 +385,22 @@ def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> 
     """Write the attempt and move the delivery on, if the lease is still ours. Returns the state."""
     ended_at = ended_at or timezone.now()
     with tenant_context(claim.institution_id):
-        delivery = Delivery.objects.select_for_update().select_related("account").get(
-            id=claim.delivery_id
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(id=claim.delivery_id)
         )
         DeliveryAttempt.objects.create(
-            institution_id=claim.institution_id, delivery=delivery, started_at=claim.started_at,
-            ended_at=ended_at, outcome=str(outcome.result), status_code=outcome.status_code,
-            response_summary=outcome.summary[:2000], error=outcome.message[:2000],
+            institution_id=claim.institution_id,
+            delivery=delivery,
+            started_at=claim.started_at,
+            ended_at=ended_at,
+            outcome=str(outcome.result),
+            status_code=outcome.status_code,
+            response_summary=outcome.summary[:2000],
+            error=outcome.message[:2000],
             worker=claim.owner[:100],
-        )  # fmt: skip
+        )
         if delivery.state != S.SENDING or delivery.lease_owner != claim.owner:
             # The lease ran out and the sweeper took the delivery back: the next try looks up
             # whatever this one did.
@@ -353,7 +438,9 @@ def _apply(delivery: Delivery, claim: Claim, outcome: Outcome, now: datetime) ->
     if verb in ("defer", "unknown") and delivery.attempts >= max_attempts:
         verb = "fail"
         message = _("Gave up after %(count)s tries. Last error: %(error)s") % {
-            "count": delivery.attempts, "error": outcome.message or outcome.summary}
+            "count": delivery.attempts,
+            "error": outcome.message or outcome.summary,
+        }
     lifecycle.transition(delivery, verb)
     if verb == "sent":
         delivery.remote_id = outcome.remote_id or delivery.remote_id
@@ -380,19 +467,28 @@ def _apply(delivery: Delivery, claim: Claim, outcome: Outcome, now: datetime) ->
     if verb == "reauthorise":
         NetworkAccount.objects.filter(id=account.id, status=NetworkAccount.Status.ACTIVE).update(
             status=NetworkAccount.Status.NEEDS_REAUTHORISATION,
-            status_reason=message[:1000], updated_at=now,
-        )  # fmt: skip
-        audit.record(delivery.institution_id, "network_account.needs_reauthorisation",
-                     target=account, after={"reason": message[:500]})  # fmt: skip
+            status_reason=message[:1000],
+            updated_at=now,
+        )
+        audit.record(
+            delivery.institution_id,
+            "network_account.needs_reauthorisation",
+            target=account,
+            after={"reason": message[:500]},
+        )
     delivery.save()
     audit.record(
         delivery.institution_id,
         AUDIT_VERBS[delivery.kind] if verb == "sent" else f"delivery.{verb}",
         target=delivery,
         before=before,
-        after={"state": delivery.state, "outcome": str(result), "remote_id": delivery.remote_id,
-               "error": delivery.last_error[:500]},
-    )  # fmt: skip
+        after={
+            "state": delivery.state,
+            "outcome": str(result),
+            "remote_id": delivery.remote_id,
+            "error": delivery.last_error[:500],
+        },
+    )
     if delivery.state in (S.PENDING, S.UNKNOWN):
         wait = delivery.next_attempt_at - now
         if wait <= SHORT_DELAY:
@@ -402,16 +498,19 @@ def _apply(delivery: Delivery, claim: Claim, outcome: Outcome, now: datetime) ->
 
 
 def _enqueue_later(delivery: Delivery, wait: timedelta) -> None:
+    """Hand the delivery to the broker after the commit; the sweeper leaves it alone meanwhile."""
     from crossposting.tasks import deliver
 
     delivery_id, institution_id = delivery.id, delivery.institution_id
     seconds = max(wait.total_seconds(), 0.0)
+    Delivery.objects.filter(id=delivery_id).update(enqueued_at=timezone.now() + wait)
 
     def send() -> None:
         try:
-            deliver.apply_async(args=[delivery_id], kwargs={"institution_id": institution_id},
-                                countdown=seconds)  # fmt: skip
-        except Exception:  # noqa: BLE001 (the broker is down: the sweeper enqueues it)
+            deliver.apply_async(
+                args=[delivery_id], kwargs={"institution_id": institution_id}, countdown=seconds
+            )
+        except Exception:
             log.warning("delivery %s not enqueued; the sweeper will", delivery_id)
 
     transaction.on_commit(send)
@@ -439,10 +538,13 @@ def deliver(delivery_id: int, institution_id: int, owner: str | None = None) -> 
         return "not claimed"
     try:
         outcome = perform(taken)
-    except Exception as error:  # noqa: BLE001 (our bug or a library's: recorded, never a loop)
+    except Exception as error:
         log.exception("delivery %s: unexpected error", delivery_id)
-        outcome = Outcome(Result.UNKNOWN, summary=repr(error)[:500],
-                          message=_("An unexpected error occurred while sending."))  # fmt: skip
+        outcome = Outcome(
+            Result.UNKNOWN,
+            summary=repr(error)[:500],
+            message=_("An unexpected error occurred while sending."),
+        )
     return record(taken, outcome)
 
 
@@ -462,44 +564,76 @@ def sweep_institution(
         institution = Institution.objects.get(id=institution_id)
         counts["expired"] = Delivery.objects.filter(
             state__in=lifecycle.sources("expire"), lease_until__lt=now
-        ).update(state=lifecycle.target("expire"), unconfirmed=True, lease_until=None,
-                 lease_owner="", last_error_kind="lease_expired", next_attempt_at=now,
-                 last_error=_("The worker stopped before recording the answer; checking."),
-                 updated_at=now)  # fmt: skip
+        ).update(
+            state=lifecycle.target("expire"),
+            unconfirmed=True,
+            lease_until=None,
+            lease_owner="",
+            last_error_kind="lease_expired",
+            enqueued_at=None,  # its message died with the worker: send another now
+            next_attempt_at=now,
+            last_error=_("The worker stopped before recording the answer; checking."),
+            updated_at=now,
+        )
         if institution.publishing_paused:
-            counts["held"] = Delivery.objects.filter(
-                state__in=(S.PENDING,), unconfirmed=False
-            ).exclude(kind=K.DELETE).update(state=lifecycle.target("hold"), updated_at=now,
-                                            last_error_kind="paused",
-                                            last_error=_("Publishing is paused for the institution."))  # fmt: skip
+            counts["held"] = (
+                Delivery.objects.filter(state__in=(S.PENDING,), unconfirmed=False)
+                .exclude(kind=K.DELETE)
+                .update(
+                    state=lifecycle.target("hold"),
+                    updated_at=now,
+                    last_error_kind="paused",
+                    last_error=_("Publishing is paused for the institution."),
+                )
+            )
         else:
             counts["released"] = Delivery.objects.filter(
                 state__in=lifecycle.sources("release")
-            ).update(state=lifecycle.target("release"), next_attempt_at=now, updated_at=now,
-                     last_error_kind="", last_error="")  # fmt: skip
+            ).update(
+                state=lifecycle.target("release"),
+                next_attempt_at=now,
+                updated_at=now,
+                last_error_kind="",
+                last_error="",
+            )
         counts["cancelled"] = (
             Delivery.objects.filter(
                 state__in=(S.PENDING, S.HELD), post__retracted_at__isnull=False, unconfirmed=False
             )
             .exclude(kind=K.DELETE)
-            .update(state=lifecycle.target("cancel"), updated_at=now, last_error_kind="retracted",
-                    last_error=_("The post was retracted before this was sent."))  # fmt: skip
+            .update(
+                state=lifecycle.target("cancel"),
+                updated_at=now,
+                last_error_kind="retracted",
+                last_error=_("The post was retracted before this was sent."),
+            )
         )
-        stale = now - timedelta(seconds=30)
+        # A message sent this recently may still wait in the broker behind a backlog; older ones
+        # are presumed lost (a Redis restart, a purge). Too short a wait floods the queue with
+        # duplicates, which the claim turns into no-ops but which still cost a worker's time.
+        stale = now - timedelta(seconds=settings.PODIUM_DELIVERY_REENQUEUE_SECONDS)
+        # While the broker still holds messages they are not lost, only waiting: resend only
+        # what never had one (or whose worker died with it).
+        lost = Q(enqueued_at__isnull=True)
+        if enqueue and not broker_backlog():
+            lost |= Q(enqueued_at__lt=stale)
         due = list(
             Delivery.objects.filter(state__in=(S.PENDING, S.UNKNOWN), next_attempt_at__lte=now)
-            .filter(_not_recently_enqueued(stale))
+            .filter(lost)
             .order_by("next_attempt_at")
             .values_list("id", flat=True)[:5000]
         )
-        Delivery.objects.filter(id__in=due).update(enqueued_at=now)
-        counts["enqueued"] = len(due)
+        if enqueue:
+            Delivery.objects.filter(id__in=due).update(enqueued_at=now)
+        counts["enqueued"] = len(due) if enqueue else 0
 
         def send() -> None:
             for delivery_id in due:
                 try:
-                    deliver.apply_async(args=[delivery_id], kwargs={"institution_id": institution_id})
-                except Exception:  # noqa: BLE001 (broker down: next sweep)
+                    deliver.apply_async(
+                        args=[delivery_id], kwargs={"institution_id": institution_id}
+                    )
+                except Exception:
                     log.warning("sweep of institution %s could not enqueue", institution_id)
                     return
 
@@ -508,7 +642,13 @@ def sweep_institution(
     return counts
 
 
-def _not_recently_enqueued(stale: datetime):
-    from django.db.models import Q
+def broker_backlog() -> int:
+    """Messages waiting in the deliveries' queue (0 when the broker cannot say)."""
+    from podium.celery import app
 
-    return Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
+    try:
+        with app.connection_for_write() as connection:
+            declared = connection.default_channel.queue_declare(queue="default", passive=True)
+            return int(declared.message_count)
+    except Exception:  # no broker, or one that cannot count: presume the messages lost
+        return 0

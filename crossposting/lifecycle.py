@@ -93,7 +93,7 @@ def _check_table() -> None:
     stuck = states - leaving - FINAL_STATES
     if stuck:
         raise ValueError(f"States with no way out: {stuck}")
-    if (OPEN_STATES | FINAL_STATES) != states or OPEN_STATES & FINAL_STATES:
+    if states != (OPEN_STATES | FINAL_STATES) or OPEN_STATES & FINAL_STATES:
         raise ValueError("Every state is either open or final")
 
 

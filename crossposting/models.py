@@ -79,7 +79,9 @@ class CorrectionMode(models.TextChoices):
 class CrosspostSettings(TenantModel):
     """How an institution's corrections reach networks that cannot edit a post in place."""
 
-    edit_in_place = models.BooleanField(_("edit copies in place where the network allows"), default=True)
+    edit_in_place = models.BooleanField(
+        _("edit copies in place where the network allows"), default=True
+    )
     correction_mode = models.CharField(
         _("otherwise"), max_length=10, choices=CorrectionMode.choices, default=CorrectionMode.REPOST
     )

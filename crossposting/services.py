@@ -65,9 +65,12 @@ def connect_account(
     """Connect (or reconnect) a network account with its credentials, encrypted at rest."""
     with tenant_context(institution.id):
         account, _created = NetworkAccount.objects.get_or_create(
-            institution=institution, network=network, base_url=base_url, handle=handle,
+            institution=institution,
+            network=network,
+            base_url=base_url,
+            handle=handle,
             defaults={"member": member},
-        )  # fmt: skip
+        )
         account.member = member
         account.remote_user_id = remote_user_id
         account.profile_url = profile_url
@@ -80,13 +83,19 @@ def connect_account(
         account.save()
         # What waited for the account's access may go now.
         Delivery.objects.filter(account=account, state=S.NEEDS_REAUTHORISATION).update(
-            state=lifecycle.target("retry"), next_attempt_at=timezone.now(), attempts=0,
-            last_error_kind="", last_error="",
-        )  # fmt: skip
+            state=lifecycle.target("retry"),
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            last_error_kind="",
+            last_error="",
+        )
         audit.record(
-            institution.id, "network_account.connect", actor=by, target=account,
+            institution.id,
+            "network_account.connect",
+            actor=by,
+            target=account,
             after={"network": network, "handle": handle, "base_url": base_url},
-        )  # fmt: skip
+        )
         return account
 
 
@@ -129,8 +138,14 @@ def choose_targets(
                 institution_id=post.institution_id, post=post, account=account
             )
         after = sorted(a.id for a in chosen)
-        audit.record(post.institution_id, "post.targets", actor=by, target=post,
-                     before={"accounts": before}, after={"accounts": after})  # fmt: skip
+        audit.record(
+            post.institution_id,
+            "post.targets",
+            actor=by,
+            target=post,
+            before={"accounts": before},
+            after={"accounts": after},
+        )
         return list(PostTarget.objects.filter(post=post).select_related("account"))
 
 
@@ -149,12 +164,20 @@ def update_settings(
         if correction_mode not in CorrectionMode.values:
             raise errors.DomainError(_("Choose how corrections are sent."), field="correction_mode")
         current = settings_of(institution.id)
-        before = {"edit_in_place": current.edit_in_place, "correction_mode": current.correction_mode}
+        before = {
+            "edit_in_place": current.edit_in_place,
+            "correction_mode": current.correction_mode,
+        }
         current.edit_in_place, current.correction_mode = edit_in_place, correction_mode
         current.save()
-        audit.record(institution.id, "crossposting.settings", actor=by, target=current,
-                     before=before, after={"edit_in_place": edit_in_place,
-                                           "correction_mode": correction_mode})  # fmt: skip
+        audit.record(
+            institution.id,
+            "crossposting.settings",
+            actor=by,
+            target=current,
+            before=before,
+            after={"edit_in_place": edit_in_place, "correction_mode": correction_mode},
+        )
         return current
 
 
@@ -188,7 +211,7 @@ def _render(post: Post, revision: Revision, network: str) -> list[dict]:
     from feeds.api import post_permalink
 
     images = [
-        text.Image(url_or_path=attachment.media.file.name, alt_text=attachment.alt_text)
+        text.Image(url_or_path=attachment.media.image.name, alt_text=attachment.alt_text)
         for attachment in revision.attachments.select_related("media").order_by("position")
     ]
     rendering = text.render(
@@ -214,7 +237,7 @@ def _enqueue(deliveries: list[Delivery]) -> None:
         for delivery_id, institution_id in pairs:
             try:
                 deliver.apply_async(args=[delivery_id], kwargs={"institution_id": institution_id})
-            except Exception:  # noqa: BLE001 (the broker is down: the sweeper enqueues it later)
+            except Exception:
                 return
 
     if pairs:
@@ -239,19 +262,35 @@ def _new_delivery(
             "created_at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
         }
     delivery, _created = Delivery.objects.get_or_create(
-        institution_id=post.institution_id, post=post, account=account, part=part, kind=kind,
+        institution_id=post.institution_id,
+        post=post,
+        account=account,
+        part=part,
+        kind=kind,
         revision=revision,
-        defaults={"network": account.network, "payload": payload, "idempotency_key": key,
-                  "depends_on": depends_on, "published_at": at, "next_attempt_at": at,
-                  "enqueued_at": at},
-    )  # fmt: skip
+        defaults={
+            "network": account.network,
+            "payload": payload,
+            "idempotency_key": key,
+            "depends_on": depends_on,
+            "published_at": at,
+            "next_attempt_at": at,
+            "enqueued_at": at,
+        },
+    )
     return delivery
 
 
 def _create_parts(
-    post: Post, revision: Revision, account: NetworkAccount, at: datetime, *,
-    kind: str = K.CREATE, after: Delivery | None = None, parts: list[dict] | None = None,
-) -> list[Delivery]:  # fmt: skip
+    post: Post,
+    revision: Revision,
+    account: NetworkAccount,
+    at: datetime,
+    *,
+    kind: str = K.CREATE,
+    after: Delivery | None = None,
+    parts: list[dict] | None = None,
+) -> list[Delivery]:
     from crossposting.text import RenderError
 
     try:
@@ -259,22 +298,39 @@ def _create_parts(
     except RenderError as error:
         key = idempotency_key(post.institution_id, post.id, revision.id, account.id, 0, kind)
         failed, _created = Delivery.objects.get_or_create(
-            institution_id=post.institution_id, post=post, account=account, part=0, kind=kind,
+            institution_id=post.institution_id,
+            post=post,
+            account=account,
+            part=0,
+            kind=kind,
             revision=revision,
-            defaults={"network": account.network, "idempotency_key": key, "state": S.FAILED,
-                      "last_error_kind": "render", "published_at": at,
-                      "last_error": _("The text could not be prepared for %(network)s: %(error)s")
-                      % {"network": account.get_network_display(), "error": error}},
-        )  # fmt: skip
-        audit.record(post.institution_id, "delivery.fail", target=failed,
-                     after={"reason": failed.last_error})  # fmt: skip
+            defaults={
+                "network": account.network,
+                "idempotency_key": key,
+                "state": S.FAILED,
+                "last_error_kind": "render",
+                "published_at": at,
+                "last_error": _("The text could not be prepared for %(network)s: %(error)s")
+                % {"network": account.get_network_display(), "error": error},
+            },
+        )
+        audit.record(
+            post.institution_id, "delivery.fail", target=failed, after={"reason": failed.last_error}
+        )
         return []
     created = []
     offset = REPLY_PART_OFFSET if kind == K.CORRECTION_REPLY else 0
     for number, payload in enumerate(parts):
-        after = _new_delivery(post, revision, account, part=offset + number, kind=kind,
-                              payload=payload | {"network": account.network}, at=at,
-                              depends_on=after)  # fmt: skip
+        after = _new_delivery(
+            post,
+            revision,
+            account,
+            part=offset + number,
+            kind=kind,
+            payload=payload | {"network": account.network},
+            at=at,
+            depends_on=after,
+        )
         created.append(after)
     return created
 
@@ -285,8 +341,12 @@ def deliveries_for_publication(post: Post, revision: Revision, at: datetime) -> 
     for target in PostTarget.objects.filter(post=post).select_related("account").order_by("id"):
         created += _create_parts(post, revision, target.account, at)
     if created:
-        audit.record(post.institution_id, "delivery.create", target=post,
-                     after={"deliveries": len(created), "revision": revision.number})  # fmt: skip
+        audit.record(
+            post.institution_id,
+            "delivery.create",
+            target=post,
+            after={"deliveries": len(created), "revision": revision.number},
+        )
     return created
 
 
@@ -303,17 +363,25 @@ def _copies(post: Post, account: NetworkAccount) -> list[Delivery]:
 
 
 def _cancel_open(post: Post, account: NetworkAccount | None, reason: str) -> int:
-    """Cancel what has not reached the network yet (never a sending or unknown delivery)."""
-    waiting = Delivery.objects.filter(post=post, state__in=(S.PENDING, S.HELD, S.NEEDS_REAUTHORISATION))
+    """Cancel what has not reached the network yet (never a sending or unknown delivery, and
+    never a delete: a copy that is to go must go)."""
+    waiting = Delivery.objects.filter(
+        post=post, state__in=(S.PENDING, S.HELD, S.NEEDS_REAUTHORISATION)
+    ).exclude(kind=K.DELETE)
     if account is not None:
         waiting = waiting.filter(account=account)
     return waiting.update(
-        state=lifecycle.target("cancel"), last_error_kind="cancelled", last_error=reason,
-        updated_at=timezone.now(), lease_until=None,
-    )  # fmt: skip
+        state=lifecycle.target("cancel"),
+        last_error_kind="cancelled",
+        last_error=reason,
+        updated_at=timezone.now(),
+        lease_until=None,
+    )
 
 
-def _delete_copies(post: Post, account: NetworkAccount, at: datetime, kinds: tuple) -> list[Delivery]:
+def _delete_copies(
+    post: Post, account: NetworkAccount, at: datetime, kinds: tuple
+) -> list[Delivery]:
     deleted = Delivery.objects.filter(post=post, account=account, kind=K.DELETE).values(
         "depends_on_id"
     )
@@ -323,8 +391,16 @@ def _delete_copies(post: Post, account: NetworkAccount, at: datetime, kinds: tup
         .select_related("revision")
     )
     return [
-        _new_delivery(post, copy.revision, account, part=copy.part, kind=K.DELETE, payload={},
-                      at=at, depends_on=copy)  # fmt: skip
+        _new_delivery(
+            post,
+            copy.revision,
+            account,
+            part=copy.part,
+            kind=K.DELETE,
+            payload={},
+            at=at,
+            depends_on=copy,
+        )
         for copy in copies
     ]
 
@@ -344,24 +420,43 @@ def deliveries_for_correction(post: Post, revision: Revision, at: datetime) -> l
             continue
         try:
             parts = _render(post, revision, account.network)
-        except Exception:  # noqa: BLE001 (recorded as a failed delivery by _create_parts)
+        except Exception:
             created += _create_parts(post, revision, account, at)
             continue
-        if options.edit_in_place and account.network in EDITABLE_NETWORKS and len(parts) == len(copies):
+        if (
+            options.edit_in_place
+            and account.network in EDITABLE_NETWORKS
+            and len(parts) == len(copies)
+        ):
             for copy, payload in zip(copies, parts, strict=True):
-                created.append(_new_delivery(
-                    post, revision, account, part=copy.part, kind=K.EDIT,
-                    payload=payload | {"network": account.network}, at=at, depends_on=copy,
-                ))  # fmt: skip
-        elif options.correction_mode == CorrectionMode.REPLY and account.network in REPLYING_NETWORKS:
-            created += _create_parts(post, revision, account, at, kind=K.CORRECTION_REPLY,
-                                     after=copies[-1], parts=parts)  # fmt: skip
+                created.append(
+                    _new_delivery(
+                        post,
+                        revision,
+                        account,
+                        part=copy.part,
+                        kind=K.EDIT,
+                        payload=payload | {"network": account.network},
+                        at=at,
+                        depends_on=copy,
+                    )
+                )
+        elif (
+            options.correction_mode == CorrectionMode.REPLY and account.network in REPLYING_NETWORKS
+        ):
+            created += _create_parts(
+                post, revision, account, at, kind=K.CORRECTION_REPLY, after=copies[-1], parts=parts
+            )
         else:
             created += _delete_copies(post, account, at, (K.CREATE, K.CORRECTION_REPLY))
             created += _create_parts(post, revision, account, at, parts=parts)
     if created:
-        audit.record(post.institution_id, "delivery.correct", target=post,
-                     after={"deliveries": len(created), "revision": revision.number})  # fmt: skip
+        audit.record(
+            post.institution_id,
+            "delivery.correct",
+            target=post,
+            after={"deliveries": len(created), "revision": revision.number},
+        )
     return created
 
 
@@ -371,12 +466,36 @@ def deliveries_for_retraction(post: Post, at: datetime) -> list[Delivery]:
     created: list[Delivery] = []
     for account in NetworkAccount.objects.filter(deliveries__post=post).distinct():
         created += _delete_copies(post, account, at, (K.CREATE, K.CORRECTION_REPLY))
-    audit.record(post.institution_id, "delivery.retract", target=post,
-                 after={"cancelled": cancelled, "deletes": len(created)})  # fmt: skip
+    audit.record(
+        post.institution_id,
+        "delivery.retract",
+        target=post,
+        after={"cancelled": cancelled, "deletes": len(created)},
+    )
     return created
 
 
 # Listeners on the post lifecycle (feeds.hooks) --------------------------------------------------
+
+
+def on_revision_submitted(change: hooks.PostChange) -> None:
+    """A post submitted for the first time without a choice of targets gets the defaults (the
+    author's and the institution's default accounts), so that the reviewer approves them."""
+    post = change.post
+    if post.published_at is not None or PostTarget.objects.filter(post=post).exists():
+        return
+    chosen = default_accounts(post)
+    for account in chosen:
+        PostTarget.objects.get_or_create(
+            institution_id=post.institution_id, post=post, account=account
+        )
+    if chosen:
+        audit.record(
+            post.institution_id,
+            "post.targets",
+            target=post,
+            after={"accounts": sorted(a.id for a in chosen), "defaults": True},
+        )
 
 
 def on_post_published(change: hooks.PostChange) -> None:
@@ -395,12 +514,14 @@ def on_post_retracted(change: hooks.PostChange) -> None:
 
 
 def retry_delivery(delivery: Delivery, *, by: Membership) -> Delivery:
-    """Send a failed delivery (or one waiting for re-authorisation) again, from its frozen payload."""
+    """Send a failed delivery (or one waiting for re-authorisation) again, as it was frozen."""
     with tenant_context(delivery.institution_id):
         if not has_permission(by, Permission.REVIEW_POSTS):
             raise errors.PermissionDenied(_("Only reviewers and administrators can retry."))
-        delivery = Delivery.objects.select_for_update().select_related("post", "account").get(
-            id=delivery.id
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("post", "account")
+            .get(id=delivery.id)
         )
         if delivery.post.retracted_at is not None:
             raise lifecycle.IllegalTransition(_("The post was retracted."))
@@ -413,9 +534,16 @@ def retry_delivery(delivery: Delivery, *, by: Membership) -> Delivery:
         delivery.next_attempt_at = now
         delivery.enqueued_at = now
         delivery.updated_at = now
-        delivery.save(update_fields=["state", "attempts", "next_attempt_at", "enqueued_at",
-                                     "updated_at"])  # fmt: skip
-        audit.record(delivery.institution_id, "delivery.retry", actor=by, target=delivery,
-                     before=before, after={"state": delivery.state})  # fmt: skip
+        delivery.save(
+            update_fields=["state", "attempts", "next_attempt_at", "enqueued_at", "updated_at"]
+        )
+        audit.record(
+            delivery.institution_id,
+            "delivery.retry",
+            actor=by,
+            target=delivery,
+            before=before,
+            after={"state": delivery.state},
+        )
         _enqueue([delivery])
         return delivery

@@ -5,33 +5,20 @@ from __future__ import annotations
 from celery import shared_task
 
 from accounts.models import Institution
-from accounts.tasks import TenantTask
+from accounts.tasks import NetworkTask
 from crossposting import delivery
-
-
-class OutsideTransactionTask(TenantTask):
-    """A ``TenantTask`` that checks ``institution_id`` but opens no transaction around the body:
-    ``deliver`` must call the network with no transaction open, so it enters the institution
-    (``tenant_context``) once to claim and once to record."""
-
-    abstract = True
-
-    def __call__(self, *args, **kwargs):
-        institution_id = kwargs.get("institution_id")
-        if not isinstance(institution_id, int) or isinstance(institution_id, bool):
-            raise TypeError(
-                f"Task {self.name} needs institution_id=<int> as a keyword argument, "
-                f"got {institution_id!r}"
-            )
-        return self.run(*args, **kwargs)
 
 
 # No autoretry: the claim, the lease and the sweeper decide when a delivery is tried again. A
 # message redelivered after a worker died finds the delivery claimed or done and does nothing.
 @shared_task(
-    name="crossposting.deliver", base=OutsideTransactionTask, queue="default",
-    acks_late=True, reject_on_worker_lost=True, ignore_result=True,
-)  # fmt: skip
+    name="crossposting.deliver",
+    base=NetworkTask,
+    queue="default",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def deliver(delivery_id: int, *, institution_id: int) -> str:
     """Claim, send and record one delivery."""
     return delivery.deliver(delivery_id, institution_id)
@@ -47,9 +34,12 @@ def sweep() -> int:
 
 
 @shared_task(
-    name="crossposting.sweep_institution", base=OutsideTransactionTask, queue="default",
-    acks_late=True, ignore_result=True,
-)  # fmt: skip
+    name="crossposting.sweep_institution",
+    base=NetworkTask,
+    queue="default",
+    acks_late=True,
+    ignore_result=True,
+)
 def sweep_institution(*, institution_id: int) -> dict:
     """Reclaim expired leases, hold or release, enqueue due deliveries of one institution."""
     return delivery.sweep_institution(institution_id)

@@ -69,6 +69,7 @@ from feeds.models import (
     Revision,
 )
 from feeds.services import AttachmentInput, PostContent
+from feeds.syndication import PublicAddresses
 
 MAX_RETRACTION_REASON = 1000
 
@@ -78,6 +79,16 @@ def absolute_url(path_or_url: str) -> str:
     if path_or_url.startswith("/"):
         return settings.PODIUM_BASE_URL + path_or_url
     return urljoin(settings.PODIUM_BASE_URL + "/", path_or_url)
+
+
+def image_url(serializer: serializers.Serializer, file) -> str | None:
+    """An image's address under the request's institution: public while a public revision shows
+    it, for members otherwise (feeds.views.public.post_image decides)."""
+    if not file:
+        return None
+    request = serializer.context["request"]
+    institution = getattr(request, "_request", request).institution
+    return absolute_url(PublicAddresses(institution.slug).image(file.name))
 
 
 def post_permalink(institution: Institution, post: Post) -> str:
@@ -111,11 +122,11 @@ class MediaSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, media: Media) -> str:
-        return absolute_url(media.image.url)
+        return image_url(self, media.image)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_small_url(self, media: Media) -> str | None:
-        return absolute_url(media.small.url) if media.small else None
+        return image_url(self, media.small)
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -138,12 +149,11 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, attachment: Attachment) -> str:
-        return absolute_url(attachment.media.image.url)
+        return image_url(self, attachment.media.image)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_small_url(self, attachment: Attachment) -> str | None:
-        media = attachment.media
-        return absolute_url(media.small.url) if media.small else None
+        return image_url(self, attachment.media.small)
 
 
 class RevisionSerializer(serializers.ModelSerializer):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.models import Institution
+from accounts.numbers import time_in_range
 from feeds.images import MAX_UPLOAD_BYTES
 from feeds.models import (
     MAX_ALT_TEXT_LENGTH,
@@ -69,6 +70,7 @@ class WallClockDateTimeField(forms.Field):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT)
     default_error_messages = {
         "invalid": _("Enter the date and time like 2031-05-17 09:30."),
+        "out_of_range": _("Give a time between 1970 and 2999."),
     }
 
     def to_python(self, value: object) -> datetime | None:
@@ -83,6 +85,8 @@ class WallClockDateTimeField(forms.Field):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from error
         if parsed.tzinfo is not None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if not time_in_range(parsed):
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
         return parsed.replace(second=0, microsecond=0)
 
 

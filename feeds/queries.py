@@ -6,7 +6,6 @@ number of queries and the same index range scan whatever the number of posts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,8 +17,10 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
+    Exists,
     Expression,
     ExpressionList,
+    F,
     Field,
     Max,
     OuterRef,
@@ -35,13 +36,13 @@ from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError, NotFound
 from accounts.models import FormerHandle, Institution, Membership
+from accounts.numbers import parse_ascii_int
 from accounts.queries import active_members
 from accounts.tenancy import current_institution_id
 from feeds.models import Attachment, Media, Post, Revision
 
 PAGE_SIZE = 20
 _LARGEST_ID = 2**63 - 1  # ids are 64-bit integers (BigAutoField)
-_CURSOR_RE = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 
 
 class BadCursor(DomainError):
@@ -119,6 +120,7 @@ class PublicAuthor(NamedTuple):
     handle: str
     display_name: str
     avatar: str  # the stored file's name; "" when there is no photo
+    job_title: str = ""  # the author's public role at the institution
 
 
 class PublicImage(NamedTuple):
@@ -154,6 +156,7 @@ _PUBLIC_POST_COLUMNS = (
     "author__handle",
     "author__display_name",
     "author__avatar",
+    "author__job_title",
 )
 
 
@@ -191,7 +194,7 @@ def _public_rows(
             corrected_at,
             body_html,
             language,
-            PublicAuthor(author_id, handle, display_name, avatar),
+            PublicAuthor(author_id, handle, display_name, avatar, job_title),
             images.get(revision_id, ()),
         )
         for (
@@ -205,6 +208,7 @@ def _public_rows(
             handle,
             display_name,
             avatar,
+            job_title,
         ) in rows
     ]
 
@@ -246,13 +250,6 @@ def images_of(revision_ids: list[int], slots: int = 0) -> dict[int, tuple[Public
     for revision_id, *image in rows:
         found.setdefault(revision_id, []).append(PublicImage(*image))
     return {revision_id: tuple(images) for revision_id, images in found.items()}
-
-
-def latest_public_posts(
-    limit: int, author: Membership | PublicProfile | None = None
-) -> list[PublicPost]:
-    """The newest public posts of the current institution (or of one member), as rows."""
-    return _public_rows(limit, author)
 
 
 class FeedPost(NamedTuple):
@@ -362,11 +359,12 @@ def encode_cursor(post: Post | PublicPost) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    match = _CURSOR_RE.match(cursor or "")
-    if match is None:
-        raise BadCursor(field="before")
-    micros, post_id = int(match.group(1)), int(match.group(2))
-    if post_id > _LARGEST_ID:  # not an id: no cursor of ours carries it
+    """The position a ``before=`` cursor names; BadCursor unless it is spelled exactly as
+    ``encode_cursor`` spells it (ASCII digits, no sign, zeros or spaces: one cache entry)."""
+    micros_text, _dash, post_text = (cursor or "").partition("-")
+    micros = parse_ascii_int(micros_text)
+    post_id = parse_ascii_int(post_text, maximum=_LARGEST_ID)
+    if micros is None or post_id is None:  # not a cursor of ours
         raise BadCursor(field="before")
     try:
         when = datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
@@ -520,6 +518,41 @@ def public_profile(handle: str) -> PublicProfile:
     return PublicProfile(*rows[0])
 
 
+class StoredImage(NamedTuple):
+    """A post image's file as its address names it, and who may see it."""
+
+    media_id: int
+    name: str
+    content_type: str
+    uploaded_by_id: int
+    is_public: bool  # a public revision of a post that is not retracted shows it
+
+
+def stored_image(name: str) -> StoredImage | None:
+    """The current institution's post image stored under ``name`` (or its small version):
+    one query, which also tells whether a public text shows it."""
+    shown = Attachment.objects.filter(
+        media_id=OuterRef("id"),
+        revision__post__public_revision_id=F("revision_id"),
+        revision__post__retracted_at__isnull=True,
+    )
+    row = (
+        Media.objects.filter(Q(image=name) | Q(small=name))
+        .annotate(is_public=Exists(shown))
+        .values_list("id", "content_type", "uploaded_by_id", "is_public")
+        .first()
+    )
+    if row is None:
+        return None
+    media_id, content_type, uploaded_by_id, is_public = row
+    return StoredImage(media_id, name, content_type, uploaded_by_id, bool(is_public))
+
+
+def image_in_posts_of(member: Membership, media_id: int) -> bool:
+    """Whether one of the member's own posts (any revision) shows the image."""
+    return Attachment.objects.filter(media_id=media_id, revision__post__author=member).exists()
+
+
 def current_handle(former: str) -> str | None:
     """The handle a member uses now in place of a handle they used before (None: no one)."""
     return (
@@ -642,12 +675,13 @@ def staff_page(
     in the list gives an empty page.
     """
     if after:
-        if not after.isdigit() or len(after) > 18:
+        member_id = parse_ascii_int(after)
+        if member_id is None:
             raise BadCursor(field="after")
-        anchor = Membership.objects.filter(id=int(after)).values("display_name")[:1]
+        anchor = Membership.objects.filter(id=member_id).values("display_name")[:1]
         members = members.filter(
             Q(display_name__gt=Subquery(anchor))
-            | Q(display_name=Subquery(anchor), id__gt=int(after))
+            | Q(display_name=Subquery(anchor), id__gt=member_id)
         )
     rows = [PublicMember(*row) for row in members.values_list(*_PUBLIC_MEMBER_COLUMNS)[: size + 1]]
     has_more = len(rows) > size

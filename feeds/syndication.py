@@ -1,18 +1,22 @@
 """Machine-readable public documents: Atom 1.0, RSS 2.0 and JSON Feed 1.1 of an institution's
 and a member's posts, and the sitemaps; and the addresses of the public pages.
 
-The feeds write exactly what Django's syndication framework (``django.utils.feedgenerator``'s
-``Atom1Feed`` and ``Rss201rev2Feed``) writes for the same items, and a JSON Feed 1.1 beside
-them, but build each document as one string from rows read once: the framework's generic
+The feeds write what Django's syndication framework (``django.utils.feedgenerator``'s
+``Atom1Feed`` and ``Rss201rev2Feed``) writes for the same items, plus what the record needs
+(RSS items' ``atom:updated``, Atom's RFC 6721 tombstones), and a JSON Feed 1.1 beside them, but
+build each document as one string from rows read once: the framework's generic
 machinery (one ``reverse()``, several attribute look-ups and SAX calls per element) cost more
 than everything else of a feed request together. Every address in them is absolute, built from
 ``settings.PODIUM_BASE_URL``; the request's host is never used.
 
-Item ids are tag URIs (RFC 4151) and never change: ``tag:<host>,<date>:post/<id>``, where
-``host`` is the host name of the installation's base URL and ``date`` the day the institution
-was created, which the post outlives unchanged. Post ids are unique across the installation, so
-the slug is not needed (and the id survives any change of the page layout). A correction keeps
-the id and moves the item's ``updated`` date; a retracted post drops out of the feeds.
+Item ids are tag URIs (RFC 4151), fixed into ``Post.tag_id`` when the post is first published
+(``tag:<PODIUM_TAG_AUTHORITY>,<date>:post/<id>``), never taken from a request's host; posts
+published before ids were stored keep the form they had (migration 0004). The record reaches
+subscribers: a correction keeps the id, moves ``updated`` and opens the text with "Corrected
+on ..." and a link to the earlier version's anchor on the permalink; a retracted post stays
+where it was as a notice (same id, ``updated`` = the retraction, when and why, none of its text
+or images), and Atom also carries an RFC 6721 ``at:deleted-entry``. Visible times name their
+zone (``accounts.localtime``).
 
 Texts are the precomputed, sanitised ``Revision.body_html``; nothing is rendered again here.
 """
@@ -106,6 +110,7 @@ _STAND_INS = {
     "feeds:post": (_SLUG, _ID),
     "feeds:institution-feed": (_SLUG, _FORMAT),
     "feeds:profile-feed": (_SLUG, _HANDLE, _FORMAT),
+    "feeds:post-image": (_SLUG, "name0stand0in"),
 }
 
 
@@ -140,22 +145,27 @@ def _route(name: str) -> Callable[..., str]:
 
 
 class PublicAddresses:
-    """Site-relative addresses of one institution's public pages and feeds."""
+    """Site-relative addresses of one institution's public pages and feeds.
 
-    def __init__(self, institution_slug: str) -> None:
+    ``query`` (e.g. ``lang=de``) is added to the addresses of pages, so that links keep the
+    reader's choice; feeds, sitemaps and images, and canonical addresses, go without it.
+    """
+
+    def __init__(self, institution_slug: str, query: str = "") -> None:
         self.slug = institution_slug
+        self._query = "?" + query if query else ""
 
     @cached_property
     def landing(self) -> str:
-        return _route("feeds:landing")()
+        return _route("feeds:landing")() + self._query
 
     @cached_property
     def institution(self) -> str:
-        return _route("feeds:institution")(self.slug)
+        return _route("feeds:institution")(self.slug) + self._query
 
     @cached_property
     def staff(self) -> str:
-        return _route("feeds:staff")(self.slug)
+        return _route("feeds:staff")(self.slug) + self._query
 
     @cached_property
     def sitemap(self) -> str:
@@ -170,16 +180,24 @@ class PublicAddresses:
         return _route("feeds:post")
 
     def profile(self, handle: str) -> str:
-        return self._profile(self.slug, handle)
+        return self._profile(self.slug, handle) + self._query
 
     def post(self, post_id: int) -> str:
-        return self._post(self.slug, post_id)
+        return self._post(self.slug, post_id) + self._query
 
     def feed(self, fmt: str) -> str:
         return _route("feeds:institution-feed")(self.slug, fmt)
 
     def profile_feed(self, handle: str, fmt: str) -> str:
         return _route("feeds:profile-feed")(self.slug, handle, fmt)
+
+    @cached_property
+    def _image(self) -> Callable[..., str]:
+        return _route("feeds:post-image")
+
+    def image(self, name: str) -> str:
+        """A post image by its stored name ("" for none): served as its post allows."""
+        return self._image(self.slug, name) if name else ""
 
 
 def _tag_prefix(authority: str, day: datetime) -> str:
@@ -392,7 +410,7 @@ def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
                 )
             )
             continue
-        images = [(stored_file_url(image.image), image) for image in post.images]
+        images = [(base + addresses.image(image.image), image) for image in post.images]
         text = text_of(post.body_html)
         content = _content_html(post.body_html, images)
         summary = excerpt(text, 300)

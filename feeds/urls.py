@@ -43,6 +43,8 @@ urlpatterns = [
     path(I + "@<handle:handle>/", public.profile, name="profile"),
     path(I + "@<handle:handle>/feed.<feedformat:fmt>", public.profile_feed, name="profile-feed"),
     path(I + "posts/<int:post_id>/", public.post, name="post"),
+    # Post images follow their post (public while shown publicly, else members only).
+    path(I + "media/<path:name>", public.post_image, name="post-image"),
     # The composer, for members.
     path(I + "posts/mine/", composer.my_posts, name="my-posts"),
     path(I + "posts/new/", composer.compose, name="compose"),

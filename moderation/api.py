@@ -10,15 +10,16 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import pagination, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.access import InstitutionAPIView, InstitutionViewSet, schema_generation
 from accounts.api.parsers import JSONParser
-from accounts.api.schema import error_response
+from accounts.api.schema import ApiSchema, error_response
 from accounts.api.validation import RejectUnknownFields, validated
 from accounts.errors import NotFound
+from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission
 from feeds.api import PublishTimeField
 from feeds.models import POST_LANGUAGES, Post
@@ -38,12 +39,6 @@ from moderation.models import (
 _CONFLICT = gettext_lazy("The post was decided meanwhile, or is not in review (already_decided).")
 
 
-class ReviewPagination(pagination.PageNumberPagination):
-    """Pages of the queue in urgency order (page numbers: the order is not by id)."""
-
-    page_size = queries.QUEUE_PAGE_SIZE
-
-
 class MemberRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     handle = serializers.CharField()
@@ -60,13 +55,20 @@ class QueueItemSerializer(serializers.Serializer):
     publish_at = serializers.DateTimeField(source="post.publish_at", allow_null=True)
     deadline = serializers.DateTimeField(allow_null=True)
     is_late = serializers.BooleanField()
-    waiting_since = serializers.DateTimeField(source="post.waiting_since")
+    waiting_since = serializers.DateTimeField(source="post.updated_at")
     flags = serializers.DictField(child=serializers.IntegerField())
     blocked = serializers.BooleanField()
     approvals = serializers.IntegerField()
 
     def get_is_correction(self, item) -> bool:
         return item.post.published_at is not None
+
+
+class QueuePageSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = QueueItemSerializer(many=True)
 
 
 class FlagSerializer(serializers.Serializer):
@@ -177,9 +179,7 @@ class PolicySerializer(RejectUnknownFields, serializers.Serializer):
     denied_domains = serializers.ListField(
         child=serializers.CharField(max_length=253), max_length=MAX_DOMAINS
     )
-    own_contacts = serializers.ListField(
-        child=serializers.CharField(max_length=300), max_length=50
-    )
+    own_contacts = serializers.ListField(child=serializers.CharField(max_length=300), max_length=50)
     version = serializers.IntegerField(read_only=True)
     trusted_members = serializers.SerializerMethodField()
 
@@ -194,7 +194,7 @@ class LexiconTermSerializer(RejectUnknownFields, serializers.Serializer):
     term = serializers.CharField(max_length=MAX_TERM_LENGTH)
     kind = serializers.ChoiceField(choices=TermKind.choices)
     language = serializers.ChoiceField(
-        choices=[("", "")] + POST_LANGUAGES, default="", allow_blank=True
+        choices=[("", ""), *POST_LANGUAGES], default="", allow_blank=True
     )
     category = serializers.CharField(max_length=40, default="", allow_blank=True)
 
@@ -213,9 +213,22 @@ def _post(post_id: int) -> Post:
     return post
 
 
+class QueueSchema(ApiSchema):
+    """The queue answers one page object (page, next, previous, results), not a bare list."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return (
+            False
+            if getattr(self.view, "action", None) == "list"
+            else super()._is_list_view(serializer)
+        )
+
+
 @extend_schema(tags=["review"])
 class ReviewViewSet(InstitutionViewSet):
     """The review queue and decisions (reviewers and administrators)."""
+
+    schema = QueueSchema()
 
     permission_map = {
         "list": Permission.REVIEW_POSTS,
@@ -227,7 +240,7 @@ class ReviewViewSet(InstitutionViewSet):
         "retract": Permission.REVIEW_POSTS,
     }
     parser_classes = [JSONParser]
-    pagination_class = ReviewPagination
+    pagination_class = None
     serializer_class = QueueItemSerializer
     filter_backends: list = []
     lookup_field = "id"
@@ -243,11 +256,13 @@ class ReviewViewSet(InstitutionViewSet):
         return Response(ReviewSerializer(review).data)
 
     @extend_schema(
+        operation_id="institutions_review_list",
         summary=gettext_lazy("The review queue"),
         description=gettext_lazy(
             "Posts in review, most urgent first (nearest publish time, so nearest deadline; "
             "then longest waiting). Your own posts are left out."
         ),
+        responses=QueuePageSerializer,
         parameters=[
             OpenApiParameter("author", int, description=gettext_lazy("Member id")),
             OpenApiParameter("flag", str, description=gettext_lazy("Flag category")),
@@ -258,8 +273,6 @@ class ReviewViewSet(InstitutionViewSet):
         ],
     )
     def list(self, request, institution_slug: str):
-        from accounts.numbers import parse_ascii_int
-
         params = request.query_params
         author = params.get("author")
         author_id = parse_ascii_int(author, minimum=1) if author else None
@@ -272,10 +285,25 @@ class ReviewViewSet(InstitutionViewSet):
             )  # fmt: skip
         filters = queries.QueueFilter(author_id, params.get("flag", "")[:40], age)
         posts = queries.pending_reviews(self.actor.membership, filters)
-        page = self.paginate_queryset(posts)
+        number = parse_ascii_int(params.get("page", "1"), minimum=1, maximum=10_000)
+        if number is None:
+            raise serializers.ValidationError({"page": [gettext_lazy("Not a page number.")]})
+        page = queries.queue_page(posts, number)
         policy = Policy.objects.filter(institution_id=self.institution.id).first()
-        items = queries.queue_items(list(page), policy)
-        return self.get_paginated_response(QueueItemSerializer(items, many=True).data)
+        items = queries.queue_items(page.items, policy)
+
+        def link(to: int) -> str:
+            query = params.copy()
+            query["page"] = str(to)
+            return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+        body = {
+            "page": page.number,
+            "next": link(page.number + 1) if page.has_next else None,
+            "previous": link(page.number - 1) if page.has_previous else None,
+            "results": QueueItemSerializer(items, many=True).data,
+        }
+        return Response(body)
 
     @extend_schema(
         summary=gettext_lazy("One post's review: text, flags, renderings, diffs, decisions"),
@@ -296,7 +324,7 @@ class ReviewViewSet(InstitutionViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, institution_slug: str, id: int):
         data = validated(ApproveInputSerializer, request.data)
-        publish_at = data["publish_at"] if "publish_at" in data else Keep.TIME
+        publish_at = data.get("publish_at", Keep.TIME)
         outcome = services.approve(_post(id), self.actor.membership, publish_at=publish_at)
         return Response(ApprovalSerializer(outcome).data)
 
@@ -354,9 +382,7 @@ class PolicyView(InstitutionAPIView):
 
     @extend_schema(summary=gettext_lazy("Read the review policy"), responses=PolicySerializer)
     def get(self, request, institution_slug: str):
-        policy = services.policy_of(self.institution)
-        if policy is None:
-            policy = services.ensure_policy(self.institution)
+        policy = services.current_policy(self.institution)
         return Response(PolicySerializer(policy).data)
 
     @extend_schema(
@@ -394,6 +420,7 @@ class LexiconViewSet(InstitutionViewSet):
 
     @extend_schema(summary=gettext_lazy("The lexicon"))
     def list(self, request, institution_slug: str):
+        services.ensure_policy(self.institution)  # the sector's starting lexicon, on first use
         return Response(LexiconTermSerializer(self.get_queryset(), many=True).data)
 
     @extend_schema(
@@ -440,7 +467,9 @@ class ResumeView(InstitutionAPIView):
     permission_map = {"post": Permission.REVIEW_POSTS}
     parser_classes = [JSONParser]
 
-    @extend_schema(summary=gettext_lazy("Resume publishing"), request=None, responses=PublishingSerializer)
+    @extend_schema(
+        summary=gettext_lazy("Resume publishing"), request=None, responses=PublishingSerializer
+    )
     def post(self, request, institution_slug: str):
         services.resume_publishing(self.institution, self.actor.membership)
         return Response({"publishing_paused": False})

@@ -146,7 +146,7 @@ class LexiconTermForm(forms.Form):
     term = forms.CharField(label=_("Term"), max_length=MAX_TERM_LENGTH)
     kind = forms.ChoiceField(label=_("Kind"), choices=TermKind.choices)
     language = forms.ChoiceField(
-        label=_("Language"), required=False, choices=[("", _("Every language"))] + POST_LANGUAGES
+        label=_("Language"), required=False, choices=[("", _("Every language")), *POST_LANGUAGES]
     )
     category = forms.CharField(label=_("Category (optional)"), required=False, max_length=40)
 

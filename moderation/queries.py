@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.errors import NotFound
@@ -16,9 +16,17 @@ from feeds.models import Attachment, Post, PostState, Revision
 from feeds.rendering import excerpt, plain_text
 from moderation.models import Decision, Flag, Policy, Severity, Verdict
 from moderation.renderings import NetworkRendering, renderings_of
-from moderation.services import Binding, deadline_of, needs_override, valid_approvals
+from moderation.services import (
+    Binding,
+    deadline_of,
+    findings_of,
+    needs_override,
+    sector_of,
+    valid_approvals,
+)
 
 QUEUE_PAGE_SIZE = 50
+COUNT_CAP = 1000
 AGES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 
 
@@ -32,34 +40,61 @@ class QueueFilter:
 
 def pending_reviews(viewer: Membership, filters: QueueFilter | None = None) -> QuerySet[Post]:
     """Posts in review, most urgent first: nearest publish time (so nearest deadline), then the
-    longest waiting. A reviewer's own posts are left out: nobody decides on them."""
+    longest waiting. A reviewer's own posts are left out: nobody decides on them.
+
+    Only the post table is filtered and sorted (``updated_at`` is the time of submission); the
+    page's authors and revisions come by prefetch, so a page costs the same at any queue length.
+    """
     filters = filters or QueueFilter()
     posts = (
         Post.objects.filter(state=PostState.SUBMITTED)
         .exclude(author_id=viewer.id)
-        .select_related("author", "latest_revision")
-        .annotate(
-            waiting_since=Coalesce("latest_revision__submitted_at", "updated_at"),
+        .prefetch_related(
+            Prefetch("author", queryset=Membership.objects.all()),
+            Prefetch("latest_revision", queryset=Revision.objects.all()),
         )
     )
     if filters.author:
         posts = posts.filter(author_id=filters.author)
     if filters.flag:
         posts = posts.filter(
-            latest_revision_id__in=Flag.objects.filter(category=filters.flag).values(
-                "revision_id"
-            )
+            latest_revision_id__in=Flag.objects.filter(category=filters.flag).values("revision_id")
         )
     if filters.age in AGES:
-        posts = posts.filter(waiting_since__lte=timezone.now() - AGES[filters.age])
-    return posts.order_by(
-        Coalesce("publish_at", "published_at").asc(nulls_last=True), "waiting_since", "id"
-    )
+        posts = posts.filter(updated_at__lte=timezone.now() - AGES[filters.age])
+    return posts.order_by(F("publish_at").asc(nulls_last=True), "updated_at", "id")
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue without counting the whole queue."""
+
+    items: list[Post]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def queue_page(posts: QuerySet[Post], number: int, size: int = QUEUE_PAGE_SIZE) -> QueuePage:
+    """Page ``number`` (from 1) of the queue: one query for ``size`` + 1 rows."""
+    number = max(1, min(number, 10_000))
+    rows = list(posts[(number - 1) * size : number * size + 1])
+    return QueuePage(rows[:size], number, len(rows) > size)
+
+
+def capped_count(posts: QuerySet[Post], cap: int = COUNT_CAP) -> int:
+    """How many posts, counting no further than ``cap`` (the badge then reads "999+")."""
+    return posts.order_by()[:cap].count()
 
 
 def review_count(viewer: Membership) -> int:
-    """How many posts wait for the viewer's decision (the navigation's badge)."""
-    return Post.objects.filter(state=PostState.SUBMITTED).exclude(author_id=viewer.id).count()
+    """How many posts wait for the viewer's decision (the navigation's badge, capped)."""
+    return capped_count(
+        Post.objects.filter(state=PostState.SUBMITTED).exclude(author_id=viewer.id), 100
+    )
 
 
 @dataclass
@@ -100,9 +135,7 @@ def queue_items(posts: list[Post], policy: Policy | None) -> list[QueueItem]:
     for post in posts:
         revision = post.latest_revision
         deadline = deadline_of(post, policy)
-        first = next(
-            (line for line in revision.body.splitlines() if line.strip()), revision.body
-        )
+        first = next((line for line in revision.body.splitlines() if line.strip()), revision.body)
         items.append(
             QueueItem(
                 post=post,
@@ -118,21 +151,15 @@ def queue_items(posts: list[Post], policy: Policy | None) -> list[QueueItem]:
 
 
 def flag_categories() -> list[str]:
-    """Categories that flag posts now in review (the queue's flag filter)."""
-    return sorted(
-        Flag.objects.filter(
-            revision_id__in=Post.objects.filter(state=PostState.SUBMITTED).values(
-                "latest_revision_id"
-            )
-        )
-        .values_list("category", flat=True)
-        .distinct()
-    )
+    """Every category the checks can flag (the queue's flag filter)."""
+    from moderation.checks import CHECKS
+
+    return sorted({category for check in CHECKS for category in check.categories})
 
 
 def authors_in_review() -> list[Membership]:
-    ids = Post.objects.filter(state=PostState.SUBMITTED).values("author_id")
-    return list(Membership.objects.filter(id__in=ids).order_by("display_name", "id"))
+    """The institution's members (the queue's author filter): few, whatever the queue's length."""
+    return list(Membership.objects.order_by("display_name", "id"))
 
 
 # One post's review ----------------------------------------------------------------------------
@@ -187,7 +214,7 @@ def segments(text: str, flags: list[Flag]) -> list[Segment]:
         bounds.update((min(flag.start, len(text)), min(flag.end, len(text))))
     cuts = sorted(bounds)
     result = []
-    for start, end in zip(cuts, cuts[1:], strict=False):
+    for start, end in itertools.pairwise(cuts):
         if start == end:
             continue
         covering = tuple(
@@ -213,6 +240,19 @@ def diff(old: str, new: str) -> list[DiffLine]:
     return lines
 
 
+def _explain_in_reader_language(
+    post: Post, revision: Revision, policy: Policy, flags: list[Flag]
+) -> None:
+    """Stored explanations are in the language of the submission; the checks run again (one
+    text, milliseconds) to explain each flag in the reader's language."""
+    fresh = {
+        (f.check, f.start, f.end): str(f.explanation)
+        for f in findings_of(post, revision, policy, sector_of(post.institution))
+    }
+    for flag in flags:
+        flag.explanation = fresh.get((flag.check_name, flag.start, flag.end), flag.explanation)
+
+
 def review_of(post_id: int, viewer: Membership) -> Review:
     """Everything a reviewer sees of one post (reviewers and admins only; NotFound else)."""
     post = (
@@ -225,6 +265,8 @@ def review_of(post_id: int, viewer: Membership) -> Review:
     revision = post.latest_revision
     policy = Policy.objects.filter(institution_id=post.institution_id).first()
     flags = list(Flag.objects.filter(revision=revision).order_by("start", "id"))
+    if flags and policy is not None:
+        _explain_in_reader_language(post, revision, policy, flags)
     renderings = renderings_of(post, revision)
     binding = Binding(
         revision.content_hash,
@@ -241,9 +283,9 @@ def review_of(post_id: int, viewer: Membership) -> Review:
         post=post,
         revision=revision,
         attachments=list(
-            Attachment.objects.filter(revision=revision).select_related("media").order_by(
-                "position"
-            )
+            Attachment.objects.filter(revision=revision)
+            .select_related("media")
+            .order_by("position")
         ),
         flags=flags,
         segments=segments(revision.body, flags),

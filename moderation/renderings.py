@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
-
 from crossposting.models import PostTarget
 from crossposting.text import RenderError, RenderInput, measure, render
 from crossposting.text.rendering import Image
+from feeds.api import post_permalink
 from feeds.models import Attachment, Post, Revision
-from feeds.rendering import plain_text
-from feeds.syndication import absolute_url
 
 
 @dataclass(frozen=True)
@@ -46,20 +43,16 @@ def _networks(post: Post) -> list[tuple[str, str]]:
 
 
 def _input(post: Post, revision: Revision, attachments: list[Attachment]) -> RenderInput:
-    permalink = absolute_url(
-        reverse(
-            "feeds:post",
-            kwargs={"institution_slug": post.institution.slug, "post_id": post.id},
-        )
-    )
+    """The same input the delivery engine renders from (crossposting.services), so the hash a
+    reviewer approves is the hash of what is sent."""
     return RenderInput(
-        body=plain_text(revision.body, revision.body_format),
+        body=revision.body,
         language=revision.language,
-        permalink=permalink,
+        permalink=post_permalink(post.institution, post),
         images=tuple(
-            Image(url_or_path=a.media.image.name, alt_text=a.alt_text, sha256=a.media.sha256)
-            for a in attachments
+            Image(url_or_path=a.media.image.name, alt_text=a.alt_text) for a in attachments
         ),
+        mode="thread",
     )
 
 

@@ -10,11 +10,9 @@ once the policy's number of approvals from different reviewers agree on exactly 
 
 from __future__ import annotations
 
-import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +28,7 @@ from feeds import services as feeds_services
 from feeds.models import POST_LANGUAGES, Post, PostState, Revision
 from feeds.scheduling import check_publish_time
 from feeds.services import Keep
+from moderation.checks import CheckContext, run_checks, sector_for_kind, starting_terms
 from moderation.models import (
     MAX_DEADLINE_HOURS,
     MAX_DOMAINS,
@@ -50,13 +49,6 @@ from moderation.models import (
 )
 from moderation.renderings import rendered_hashes, renderings_of
 
-LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
-SECTOR_OF_KIND = {
-    Institution.Kind.SCHOOL: "school",
-    Institution.Kind.UNIVERSITY: "school",
-    Institution.Kind.CLINIC: "clinic",
-    Institution.Kind.LAW_FIRM: "law_firm",
-}
 LEXICON_LANGUAGES = ("de", "en")
 MAX_REASON = 2000
 POLICY_FIELDS = (
@@ -150,23 +142,7 @@ def _text(value: str | None, field: str, message: str, limit: int = MAX_REASON) 
 
 
 def sector_of(institution: Institution) -> str:
-    return SECTOR_OF_KIND.get(institution.kind, "company")
-
-
-@lru_cache(maxsize=32)
-def starting_terms(sector: str, language: str) -> tuple[tuple[str, str], ...]:
-    """(kind, term) of the sector's starting lexicon in one language (moderation/lexicons/)."""
-    path = LEXICON_DIR / sector / f"{language}.json"
-    if not path.exists():
-        return ()
-    data = json.loads(path.read_text(encoding="utf-8"))
-    terms = []
-    for kind, key in ((TermKind.BLOCKED, "blocked_terms"), (TermKind.FLAGGED, "flagged_terms")):
-        for item in data.get(key, []):
-            term = item.get("term", "") if isinstance(item, dict) else str(item)
-            if term.strip():
-                terms.append((str(kind), term.strip()[:MAX_TERM_LENGTH]))
-    return tuple(terms)
+    return sector_for_kind(institution.kind)
 
 
 def policy_of(institution: Institution) -> Policy | None:
@@ -175,12 +151,23 @@ def policy_of(institution: Institution) -> Policy | None:
         return Policy.objects.filter(institution_id=institution.id).first()
 
 
+def current_policy(institution: Institution) -> Policy:
+    """The policy in force: the institution's row, or (before an administrator or a decision
+    made one) the default, unsaved, as version 0, with the institution's ``review_required``."""
+    policy = Policy.objects.filter(institution_id=institution.id).first()
+    if policy is not None:
+        return policy
+    return Policy(
+        institution=institution,
+        review_mode=ReviewMode.ALL if institution.review_required else ReviewMode.NONE,
+        version=0,
+    )
+
+
 def _snapshot(policy: Policy) -> dict:
     data = {name: getattr(policy, name) for name in POLICY_FIELDS}
     data["version"] = policy.version
-    data["trusted_members"] = sorted(
-        TrustedMember.objects.values_list("membership_id", flat=True)
-    )
+    data["trusted_members"] = sorted(TrustedMember.objects.values_list("membership_id", flat=True))
     data["lexicon"] = [
         [t.kind, t.language, t.term, t.category]
         for t in LexiconTerm.objects.order_by("kind", "language", "term")
@@ -210,14 +197,21 @@ def ensure_policy(institution: Institution, by: Membership | None = None) -> Pol
             updated_by=by,
         )
         sector = sector_of(institution)
-        LexiconTerm.objects.bulk_create(
-            [
-                LexiconTerm(institution=institution, term=term, kind=kind, language=language)
-                for language in LEXICON_LANGUAGES
-                for kind, term in starting_terms(sector, language)
-            ],
-            ignore_conflicts=True,
-        )
+        terms = []
+        for language in LEXICON_LANGUAGES:
+            blocked, flagged = starting_terms(sector, language)
+            for kind, words in ((TermKind.BLOCKED, blocked), (TermKind.FLAGGED, flagged)):
+                terms.extend(
+                    LexiconTerm(
+                        institution=institution,
+                        term=word.strip()[:MAX_TERM_LENGTH],
+                        kind=kind,
+                        language=language,
+                    )
+                    for word in words
+                    if word.strip()
+                )
+        LexiconTerm.objects.bulk_create(terms, ignore_conflicts=True)
         _new_version(policy, by)
         audit.record(
             institution.id,
@@ -249,9 +243,7 @@ def _domains(value: object, field: str) -> list[str]:
 
 def _contacts(value: object) -> list[str]:
     if not isinstance(value, list) or len(value) > 50:
-        raise errors.DomainError(
-            _("Give a list of at most 50 contacts."), field="own_contacts"
-        )
+        raise errors.DomainError(_("Give a list of at most 50 contacts."), field="own_contacts")
     result = []
     for item in value:
         if not isinstance(item, str) or not item.strip() or len(item) > 300:
@@ -299,7 +291,7 @@ def _validated_changes(changes: dict) -> dict:
     return clean
 
 
-def _bump(policy: Policy, by: Membership, verb: str, before: dict, after: dict) -> None:
+def _bump(policy: Policy, by: Membership | None, verb: str, before: dict, after: dict) -> None:
     policy.version += 1
     policy.updated_at = timezone.now()
     policy.updated_by = by
@@ -337,6 +329,22 @@ def update_policy(institution: Institution, by: Membership, **changes: object) -
             Institution.objects.filter(id=institution.id).update(review_required=required)
             institution.review_required = required
         return policy
+
+
+def follow_institution_settings(institution: Institution, changed: dict) -> None:
+    """``Institution.review_required`` changed on the settings page or through the API: the
+    policy in force follows (off: no review; on: review for all, unless it already was)."""
+    if "review_required" not in changed:
+        return
+    required = changed["review_required"][1]
+    policy = policy_of(institution)
+    if policy is None or (policy.review_mode != ReviewMode.NONE) == required:
+        return  # no row yet (the default follows the flag by itself), or already in step
+    with tenant_context(institution.id):
+        policy = Policy.objects.select_for_update().get(id=policy.id)
+        before = {"review_mode": policy.review_mode}
+        policy.review_mode = ReviewMode.ALL if required else ReviewMode.NONE
+        _bump(policy, None, "policy.update", before, {"review_mode": policy.review_mode})
 
 
 @transaction.atomic
@@ -454,22 +462,27 @@ _SEVERITIES = {
 }
 
 
-def _findings(post: Post, revision: Revision, policy: Policy, sector: str) -> list:
-    """The checks' findings on the revision's text (none while the checks are not installed)."""
-    try:
-        from moderation.checks import CheckContext, run_checks
-    except ImportError:
-        return []
-    terms = [
-        t
-        for t in LexiconTerm.objects.all()
-        if not t.language or t.language == revision.language
-    ]
+def findings_of(post: Post, revision: Revision, policy: Policy, sector: str) -> list:
+    """The checks' findings on the revision's text."""
+    if policy.pk is None:  # the default policy: the sector's starting lexicon, as it would be
+        blocked, flagged = (
+            starting_terms(sector, revision.language)
+            if revision.language in LEXICON_LANGUAGES
+            else ((), ())
+        )
+    else:
+        terms = [
+            t
+            for t in LexiconTerm.objects.all()
+            if not t.language or t.language == revision.language
+        ]
+        blocked = tuple(t.term for t in terms if t.kind == TermKind.BLOCKED)
+        flagged = tuple(t.term for t in terms if t.kind == TermKind.FLAGGED)
     context = CheckContext(
         language=revision.language,
         sector=sector,
-        blocked_terms=tuple(t.term for t in terms if t.kind == TermKind.BLOCKED),
-        flagged_terms=tuple(t.term for t in terms if t.kind == TermKind.FLAGGED),
+        blocked_terms=tuple(blocked),
+        flagged_terms=tuple(flagged),
         allowed_domains=tuple(policy.allowed_domains),
         denied_domains=tuple(policy.denied_domains),
         own_contacts=tuple(policy.own_contacts),
@@ -483,8 +496,8 @@ def _findings(post: Post, revision: Revision, policy: Policy, sector: str) -> li
 
 def check_revision(post: Post, revision: Revision) -> list[Flag]:
     """Run the automated checks on a revision and store their flags (replacing earlier ones)."""
-    policy = ensure_policy(post.institution)
-    findings = _findings(post, revision, policy, sector_of(post.institution))
+    policy = current_policy(post.institution)
+    findings = findings_of(post, revision, policy, sector_of(post.institution))
     Flag.objects.filter(revision=revision).delete()
     flags = [
         Flag(
@@ -506,7 +519,7 @@ def check_revision(post: Post, revision: Revision) -> list[Flag]:
 def on_revision_submitted(change: hooks.PostChange) -> None:
     """Listener: check the minimum lead time, run the checks, tell reviewers after commit."""
     post, revision = change.post, change.revision
-    policy = ensure_policy(post.institution)
+    policy = current_policy(post.institution)
     if (
         policy.minimum_lead_minutes
         and post.published_at is None
@@ -617,6 +630,8 @@ def _decide(
     binding: Binding,
     reason: str = "",
     publish_at: datetime | None = None,
+    *,
+    audited: bool = True,
 ) -> Decision:
     decision = Decision.objects.create(
         institution_id=post.institution_id,
@@ -630,6 +645,8 @@ def _decide(
         policy_version=policy.version,
         publish_at=publish_at,
     )
+    if not audited:
+        return decision
     audit.record(
         post.institution_id,
         f"review.{verdict}",
@@ -654,6 +671,38 @@ def _decide(
             )
         )
     return decision
+
+
+# The post whose approval moderation.approve is completing (its decision is recorded already).
+_approving: ContextVar[int | None] = ContextVar("moderation_approving", default=None)
+
+
+class NotEnoughApprovals(errors.Conflict):
+    code = "not_enough_approvals"
+    default_message = gettext_lazy(
+        "The policy needs the approval of two different reviewers; approve through the review "
+        "queue."
+    )
+
+
+def on_revision_approved(change: hooks.PostChange) -> None:
+    """Listener: an approval that did not come through ``approve`` (a direct call of feeds'
+    ``approve_post``) must meet the same rules and leaves the same decision on record."""
+    post, revision, by = change.post, change.revision, change.by
+    if by is None or _approving.get() == post.id:
+        return  # approved by the gate (no review required), or by approve() itself
+    policy = current_policy(post.institution)
+    binding = binding_of(post, revision)
+    if needs_override(revision, binding, post):
+        raise OverrideRequired()
+    approvals = valid_approvals(post, revision, binding)
+    reviewers = {d.reviewer_id for d in approvals}
+    if by.id not in reviewers:
+        # On record like every approval; feeds' "post.approve" event is its audit entry.
+        _decide(post, revision, by, Verdict.APPROVE, policy, binding, audited=False)
+        reviewers.add(by.id)
+    if len(reviewers) < policy.approvals_required:
+        raise NotEnoughApprovals()
 
 
 @dataclass(frozen=True)
@@ -682,7 +731,7 @@ def approve(
         post = _lock(post, by)
         _check_decider(post, by)
         revision = _in_review(post)
-        policy = ensure_policy(post.institution)
+        policy = current_policy(post.institution)
         binding = binding_of(post, revision)
         if needs_override(revision, binding, post):
             raise OverrideRequired()
@@ -708,7 +757,11 @@ def approve(
             publish_at=publish_at if confirmed else None,
         )
         if completes:
-            post = feeds_services.approve_post(post, by=by, publish_at=publish_at)
+            token = _approving.set(post.id)
+            try:
+                post = feeds_services.approve_post(post, by=by, publish_at=publish_at)
+            finally:
+                _approving.reset(token)
         return ApprovalOutcome(post, decision, len(reviewers), policy.approvals_required)
 
 
@@ -717,14 +770,12 @@ def override(post: Post, by: Membership, reason: str) -> Decision:
     """An administrator allows a text with blocked terms to be approved, giving the reason."""
     with tenant_context(post.institution_id):
         _same_institution(post.institution_id, by)
-        _require(
-            by, Permission.EDIT_INSTITUTION, _("Only administrators override blocked terms.")
-        )
+        _require(by, Permission.EDIT_INSTITUTION, _("Only administrators override blocked terms."))
         reason = _text(reason, "reason", _("Give the reason for the override."))
         post = _lock(post, by)
         _check_decider(post, by)
         revision = _in_review(post)
-        policy = ensure_policy(post.institution)
+        policy = current_policy(post.institution)
         binding = binding_of(post, revision)
         if not needs_override(revision, binding, post):
             raise NothingToOverride()
@@ -741,7 +792,7 @@ def reject(post: Post, by: Membership, reason: str) -> Post:
         post = _lock(post, by)
         _check_decider(post, by)
         revision = _in_review(post)
-        policy = ensure_policy(post.institution)
+        policy = current_policy(post.institution)
         _decide(post, revision, by, Verdict.REJECT, policy, binding_of(post, revision), reason)
         return feeds_services.reject_post(post, by=by, reason=reason)
 
@@ -756,7 +807,7 @@ def request_changes(post: Post, by: Membership, comment: str) -> Post:
         post = _lock(post, by)
         _check_decider(post, by)
         revision = _in_review(post)
-        policy = ensure_policy(post.institution)
+        policy = current_policy(post.institution)
         binding = binding_of(post, revision)
         _decide(post, revision, by, Verdict.REQUEST_CHANGES, policy, binding, comment)
         return feeds_services.request_changes(post, by=by, comment=comment)
@@ -773,7 +824,7 @@ def retract(post: Post, by: Membership, reason: str) -> Post:
         if post.is_retracted:
             raise AlreadyDecided(_("This post is already retracted."))
         revision = post.public_revision or post.latest_revision
-        policy = ensure_policy(post.institution)
+        policy = current_policy(post.institution)
         post = feeds_services.retract_post(post, by=by, reason=reason)
         _decide(post, revision, by, Verdict.RETRACT, policy, binding_of(post, revision), reason)
         return post

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import errors
+from accounts import errors, second_factor
 from accounts.models import Membership
+from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
 from feeds.services import Keep
 from moderation import queries, services
@@ -62,9 +63,9 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
             filters = queries.QueueFilter(data["author"], data["flag"], data["age"])
         else:
             status = 400
-    page = Paginator(
-        queries.pending_reviews(membership, filters), queries.QUEUE_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    posts = queries.pending_reviews(membership, filters)
+    number = parse_ascii_int(request.GET.get("page", "1"), minimum=1) or 1
+    page = queries.queue_page(posts, number)
     policy = Policy.objects.filter(institution_id=request.institution.id).first()
     query = request.GET.copy()
     query.pop("page", None)
@@ -72,7 +73,9 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
         "institution": request.institution,
         "form": form,
         "page": page,
-        "items": queries.queue_items(list(page.object_list), policy),
+        "items": queries.queue_items(page.items, policy),
+        "total": queries.capped_count(posts),
+        "count_cap": queries.COUNT_CAP,
         "policy": policy,
         "query": query.urlencode(),
     }
@@ -157,6 +160,11 @@ def decide(request: HttpRequest, institution_slug: str, post_id: int, verdict: s
     membership = _require(request, Permission.REVIEW_POSTS)
     post = _post(request, post_id)
     slug = request.institution.slug
+    try:
+        # A decision asks for a fresh second-factor code (then the form is sent again).
+        second_factor.require_recent(request, reverse("moderation:review", args=[slug, post_id]))
+    except second_factor.StepUpRequired as step_up:
+        return step_up.response
     if verdict == "approve":
         form = ApproveForm(request.POST)
     elif verdict == "request_changes":
@@ -355,6 +363,12 @@ def pause(request: HttpRequest, institution_slug: str) -> HttpResponse:
 def resume(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """Lift the stop (a second person: administrator or reviewer)."""
     membership = _require(request, Permission.REVIEW_POSTS)
+    try:
+        second_factor.require_recent(
+            request, reverse("moderation:pause", args=[request.institution.slug])
+        )
+    except second_factor.StepUpRequired as step_up:
+        return step_up.response
     try:
         services.resume_publishing(request.institution, membership)
     except errors.DomainError as error:

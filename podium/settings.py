@@ -73,6 +73,11 @@ if PRODUCTION and not ALLOWED_HOSTS:
 
 # The canonical address of this installation: feeds, sitemaps and cross-posts link to it.
 PODIUM_BASE_URL = env("PODIUM_BASE_URL", "http://localhost:8000").rstrip("/")
+# The website check (accounts.websites) refuses every address that is not public; tests that
+# stand in a local server for an institution's website turn loopback on. Never in production.
+PODIUM_WEBSITE_CHECK_ALLOW_LOOPBACK = env_bool("PODIUM_WEBSITE_CHECK_ALLOW_LOOPBACK", False)
+if PRODUCTION and PODIUM_WEBSITE_CHECK_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("PODIUM_WEBSITE_CHECK_ALLOW_LOOPBACK must be off in production")
 # The authority of the feeds' permanent item ids (RFC 4151 tag URIs): a domain the operator
 # owns, optionally with the date it was owned ("podium.example.org,2026-01-01"). Fixed into each
 # post when it is first published, so a later change of host or of this value re-issues nothing.
@@ -273,6 +278,10 @@ if PRODUCTION and not PODIUM_CREDENTIALS_KEYS:
 PODIUM_DELIVERY_LEASE_SECONDS = int(env("PODIUM_DELIVERY_LEASE_SECONDS", "90"))
 # Tries of one delivery before it fails for good.
 PODIUM_DELIVERY_MAX_ATTEMPTS = int(env("PODIUM_DELIVERY_MAX_ATTEMPTS", "8"))
+# First back-off in seconds after a failed try; it doubles with each try (with jitter).
+PODIUM_DELIVERY_BACKOFF_SECONDS = float(env("PODIUM_DELIVERY_BACKOFF_SECONDS", "2"))
+# Seconds after which the sweeper presumes a delivery's broker message lost and sends another.
+PODIUM_DELIVERY_REENQUEUE_SECONDS = int(env("PODIUM_DELIVERY_REENQUEUE_SECONDS", "300"))
 # Seconds each network call may take (connect, read); a slow network never holds a worker long.
 PODIUM_NETWORK_TIMEOUT = float(env("PODIUM_NETWORK_TIMEOUT", "10"))
 
@@ -358,7 +367,7 @@ REST_FRAMEWORK = {
         "accounts.api.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["accounts.api.validation.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "accounts.api.errors.exception_handler",
@@ -399,6 +408,12 @@ SPECTACULAR_SETTINGS = {
         "InstitutionKindEnum": "accounts.models.Institution.Kind",
         "MembershipStatusEnum": "accounts.models.Membership.Status",
         "PostLanguageEnum": "feeds.models.POST_LANGUAGES",
+        "WebhookEventStateEnum": "accounts.models.WebhookEvent.State",
+        "PostStateEnum": "feeds.models.PostState",
+        "DeliveryStateEnum": "crossposting.models.DeliveryState",
+        "DeliveryKindEnum": "crossposting.models.DeliveryKind",
+        "TermKindEnum": "moderation.models.TermKind",
+        "NetworkEnum": "crossposting.models.Network",
     },
 }
 

@@ -10,6 +10,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.urls import passkey_urls
+from feeds.views.public import member_post_image
 from podium.views import api_docs, healthz
 
 handler400 = "podium.views.bad_request_error"
@@ -19,14 +20,18 @@ handler500 = "podium.views.server_failure"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Post images at their stored address: members only (the public address is per post).
+    path("media/posts/<path:name>", member_post_image, name="member-post-image"),
     path("ops/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("feeds.api_urls")),
     path("api/v1/", include("moderation.api_urls")),
+    path("api/v1/", include("crossposting.api_urls")),
     path("accounts/passkeys/", include(passkey_urls)),
     path("", include("accounts.urls")),
+    path("", include("crossposting.urls")),
     path("", include("feeds.urls")),
     path("", include("moderation.urls")),
 ]
@@ -34,5 +39,7 @@ urlpatterns = [
 if settings.PODIUM_SERVE_MEDIA:
     # Outside production: Django serves uploads; in production the proxy does.
     urlpatterns.insert(
-        0, re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+        # Post images are not here: they follow their post (feeds:post-image).
+        0,
+        re_path(r"^media/(?P<path>(?!posts/).*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     )

@@ -11,5 +11,9 @@ The base every app's API builds on:
 - ``validation``: ``validated()``, list bounds, unknown fields, the time range.
 - ``schema``: what OpenAPI needs beyond the serializers (bearer scheme, error responses).
 
-The accounts endpoints: ``serializers`` (shapes), ``views`` (endpoints), ``urls`` (routes).
+Beside them the base's write semantics: ``idempotency`` (Idempotency-Key), ``conditional``
+(ETag and If-Match) and ``throttling`` (rate-limit headers).
+
+The accounts endpoints: ``serializers`` (shapes), ``views`` (endpoints), ``audit``, ``webhooks``,
+``urls`` (routes).
 """

@@ -67,8 +67,15 @@ class ConditionalUpdates:
             model = self.get_queryset().model
             list(model.objects.select_for_update().filter(pk=self.kwargs[lookup]).values("pk"))
         else:
-            institution = self.request._request.institution
+            django_request = self.request._request
+            institution = django_request.institution
             list(Institution.objects.select_for_update().filter(id=institution.id).values("id"))
+            # A singleton renders rows the request loaded before the lock (the institution, the
+            # caller's membership): read them again, or a second update would see the old ones.
+            institution.refresh_from_db()
+            actor = getattr(self.request, "actor", None)
+            if actor is not None:
+                actor.membership.refresh_from_db()
 
     def _current_tag(self, request, *args, **kwargs) -> str:
         handler = self.retrieve if getattr(self, "action", None) is not None else self.get
@@ -77,9 +84,9 @@ class ConditionalUpdates:
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        condition = request.headers.get("If-Match")
+        condition = request.headers.get("If-Match", "").strip()
         if (
-            condition is None
+            not condition  # absent (or empty): an unconditional update
             or request.method not in CONDITIONAL_METHODS
             or not self._is_editable()
             or not self._is_single_resource(request)

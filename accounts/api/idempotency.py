@@ -9,18 +9,23 @@ session) for at least ``PODIUM_IDEMPOTENCY_HOURS``:
 - while a request with the key is still running, another one with it is refused (409).
 
 The record is written in the transaction of the write itself (the request's tenant
-transaction), so a write that rolled back leaves no record and its retry runs again. A request
+transaction), so a write that rolled back leaves no record and its retry runs again; error
+answers (4xx, 5xx) roll the request back and are not replayed either. A request
 that is still running holds a transaction-level advisory lock on the key (PostgreSQL); SQLite
 serialises writers anyway.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
 import re
 from datetime import timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
@@ -92,6 +97,33 @@ def _try_lock(institution_id: int, owner: str, key: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def _keys() -> list[bytes]:
+    configured = list(getattr(settings, "PODIUM_CREDENTIALS_KEYS", []) or [])
+    sources = [text.encode() for text in configured] or [settings.SECRET_KEY.encode()]
+    return [hashlib.sha256(b"podium-idempotency:" + source).digest() for source in sources]
+
+
+def _seal(institution_id: int, owner: str, key: str, body) -> dict:
+    """The response body, encrypted: a first response may carry a secret shown once (a new
+    token, a webhook secret), and a database dump must not reveal it."""
+    nonce = os.urandom(12)
+    associated = f"{institution_id}:{owner}:{key}".encode()
+    plain = json.dumps(body, default=str).encode()
+    sealed = AESGCM(_keys()[0]).encrypt(nonce, plain, associated)
+    return {"sealed": base64.b64encode(nonce + sealed).decode()}
+
+
+def _unseal(record: IdempotencyRecord):
+    blob = base64.b64decode(record.response_body["sealed"])
+    associated = f"{record.institution_id}:{record.owner}:{record.key}".encode()
+    for secret in _keys():
+        try:
+            return json.loads(AESGCM(secret).decrypt(blob[:12], blob[12:], associated))
+        except InvalidTag:
+            continue
+    raise IdempotencyKeyInUse()  # unreadable after a key change: treated as still unsettled
+
+
 def _canonical(value):
     if isinstance(value, UploadedFile):
         digest = hashlib.sha256()
@@ -146,7 +178,7 @@ class IdempotentWrites:
             if record.fingerprint != print_:
                 raise IdempotencyKeyReused(field=None)
             response = Response(
-                record.response_body, status=record.response_status, headers=record.response_headers
+                _unseal(record), status=record.response_status, headers=record.response_headers
             )
             response[REPLAYED_HEADER] = "true"
             raise _Replay(response)
@@ -160,11 +192,14 @@ class IdempotentWrites:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         pending, self._idempotency = self._idempotency, None
-        if pending is None or response.status_code >= 500 or connection.needs_rollback:
+        # An error answer keeps nothing (TenantMiddleware rolls the request back), its record
+        # included: the retry of a failed write runs again.
+        if pending is None or response.status_code >= 400 or connection.needs_rollback:
             return response
         institution_id, owner, key, print_ = pending
         hours = max(int(settings.PODIUM_IDEMPOTENCY_HOURS), 24)
         headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+        now = timezone.now()
         try:
             with transaction.atomic():
                 IdempotencyRecord.objects.create(
@@ -176,11 +211,14 @@ class IdempotentWrites:
                     path=request._request.get_full_path()[:2000],
                     response_status=response.status_code,
                     response_headers=headers,
-                    response_body=getattr(response, "data", None),
-                    expires_at=timezone.now() + timedelta(hours=hours),
+                    response_body=_seal(
+                        institution_id, owner, key, getattr(response, "data", None)
+                    ),
+                    created_at=now,
+                    expires_at=now + timedelta(hours=hours),
                 )
         except IntegrityError:
-            pass  # a concurrent twin stored the same first response (SQLite has no lock)
+            pass  # a concurrent twin stored its first response (SQLite takes no lock)
         return response
 
 
@@ -204,6 +242,9 @@ def document_idempotency(result: dict, generator, request, public) -> dict:
             if method.upper() not in METHODS or not isinstance(operation, dict):
                 continue
             operation.setdefault("parameters", []).append(parameter)
+            _add_error(
+                operation, "400", _("The Idempotency-Key is not 1 to 255 visible ASCII characters.")
+            )
             _add_error(operation, "409", _("A request with this Idempotency-Key is still running."))
             _add_error(operation, "422", _("This Idempotency-Key was used for another request."))
     return result

@@ -1,11 +1,12 @@
-"""Request body parsers of the API: bounded in size, nesting and number of containers.
+"""Request body parsers of the API: bounded in size, nesting and number of values.
 
-A body is refused before it is decoded when it is larger than the endpoint takes (413), and a
-JSON body is refused before ``json.loads`` when it nests deeper than ``MAX_JSON_DEPTH`` or holds
-more than ``MAX_JSON_CONTAINERS`` objects and arrays (400). Both checks run at C speed over the
-text with strings removed, so a 2 MB body of ``[[[[…`` or ``{},{},…`` costs milliseconds and
-never builds the objects it describes (issue 11: 1,000 levels raised RecursionError; 300,000
-empty items took 700 MB).
+A body larger than the endpoint takes is refused before it is read (413: 512 KiB of JSON, 11 MiB
+of multipart). A JSON body is refused before ``json.loads`` when it nests deeper than
+``MAX_JSON_DEPTH``, holds more than ``MAX_JSON_CONTAINERS`` objects and arrays or more than
+``MAX_JSON_VALUES`` values (400). The checks count brackets and commas at C speed, with strings
+taken out only when the raw counts come near a limit, so a body of ``[[[[…`` or ``{},{},…``
+costs milliseconds and never builds the objects it describes (issue 11: 1,000 levels raised
+RecursionError; 300,000 empty items took 700 MB).
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ from rest_framework.utils import json
 
 from accounts import images
 
+# The largest JSON body. The largest real one (a policy with 2 x 500 domains of 253 characters,
+# about 270 KB) fits; a smaller limit than Django's 2 MiB for forms makes every bad body cheaper
+# to refuse, which is what keeps readers fast while bad requests arrive (bench/abuse.py).
+MAX_JSON_BYTES = 512 * 1024
 MAX_JSON_DEPTH = 32
 MAX_JSON_CONTAINERS = 1000
+# Values in all objects and arrays together (commas outside strings, plus one).
+MAX_JSON_VALUES = 5000
 # The largest multipart body: the largest image (a post image) plus the form around it.
 MAX_MULTIPART_BYTES = images.MAX_ANY_UPLOAD_BYTES + 1024 * 1024
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_PLAIN_JSON_STRING = re.compile(r'"[^"]*"')
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 _INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
 
@@ -42,7 +50,18 @@ def _content_length(parser_context: dict | None) -> int:
 
 def check_json_shape(text: str) -> None:
     """Refuse JSON text that nests too deep or holds too many objects and arrays."""
-    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    opening = text.count("[") + text.count("{")
+    if opening <= MAX_JSON_DEPTH and text.count(",") < MAX_JSON_VALUES:
+        return  # too few brackets and commas to break a limit, strings included: nothing to do
+    # Strings may hold brackets and commas that are text; take them out first. Without any
+    # backslash no string holds an escaped quote, and the simpler pattern is several times faster.
+    strings = _JSON_STRING if "\\" in text else _PLAIN_JSON_STRING
+    structure = strings.sub("", text)
+    if structure.count(",") >= MAX_JSON_VALUES:
+        raise ParseError(
+            _("The JSON body holds more than %(limit)s values.") % {"limit": MAX_JSON_VALUES}
+        )
+    brackets = _NOT_A_BRACKET.sub("", structure)
     if len(brackets) > 2 * MAX_JSON_CONTAINERS:
         raise ParseError(
             _("The JSON body holds more than %(limit)s objects and arrays.")
@@ -59,10 +78,10 @@ def check_json_shape(text: str) -> None:
 
 
 class JSONParser(parsers.JSONParser):
-    """JSON of at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes and MAX_JSON_DEPTH levels."""
+    """JSON of at most MAX_JSON_BYTES bytes and MAX_JSON_DEPTH levels."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = min(MAX_JSON_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         if _content_length(parser_context) > limit:
             raise RequestDataTooBig()
         data = stream.read(limit + 1) if stream is not None else b""

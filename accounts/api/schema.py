@@ -77,7 +77,7 @@ class ApiSchema(AutoSchema):
                 "outside 1970 to 2999, or other invalid values."
             )
             codes["415"] = _("Unsupported content type.")
-        elif self.method == "GET" and self._is_list_view():
+        elif self.method == "GET" and (self._is_list_view() or self.get_override_parameters()):
             codes["400"] = _(
                 "Invalid filter value (such as a time outside 1970 to 2999), page size or "
                 "cursor (use the next and previous links as given)."
@@ -86,6 +86,17 @@ class ApiSchema(AutoSchema):
         if self.view.get_throttles():
             codes["429"] = _("Too many requests; retry after the time in Retry-After.")
         return codes
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        # drf-spectacular states max_length and min_length of a ListField but not of a nested
+        # serializer with many=True; the list bound (accounts.api.validation) applies to both.
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            if field.max_length is not None:
+                schema.setdefault("maxItems", field.max_length)
+            if field.min_length is not None:
+                schema.setdefault("minItems", field.min_length)
+        return schema
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         # drf-spectacular makes every PATCH body partial; a serializer that the view validates

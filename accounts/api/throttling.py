@@ -13,7 +13,7 @@ import math
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.models import ApiToken
 
@@ -40,8 +40,8 @@ class _BudgetMixin:
         return allowed
 
 
-class TokenRateThrottle(_BudgetMixin, SimpleRateThrottle):
-    """A budget per API token; per user for a session."""
+class TokenRateThrottle(_BudgetMixin, UserRateThrottle):
+    """A budget per API token; per user for a session (DRF's user throttle, keyed by token)."""
 
     scope = "user"
     key: str | None = None

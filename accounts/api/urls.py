@@ -15,6 +15,7 @@ from accounts.api.views import (
     ProfileView,
     TokenViewSet,
 )
+from accounts.api.webhooks import WebhookEndpointViewSet, WebhookEventViewSet
 
 app_name = "accounts_api"
 
@@ -73,5 +74,37 @@ urlpatterns = [
         f"{INSTITUTION}tokens/<int:id>/",
         TokenViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="token-detail",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/endpoints/",
+        WebhookEndpointViewSet.as_view({"get": "list", "post": "create"}),
+        name="webhook-endpoint-list",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/endpoints/<int:id>/",
+        WebhookEndpointViewSet.as_view(
+            {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="webhook-endpoint-detail",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/endpoints/<int:id>/rotate-secret",
+        WebhookEndpointViewSet.as_view({"post": "rotate_secret"}),
+        name="webhook-endpoint-rotate-secret",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/events/",
+        WebhookEventViewSet.as_view({"get": "list"}),
+        name="webhook-event-list",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/events/<int:id>/",
+        WebhookEventViewSet.as_view({"get": "retrieve"}),
+        name="webhook-event-detail",
+    ),
+    path(
+        f"{INSTITUTION}webhooks/events/<int:id>/send-again",
+        WebhookEventViewSet.as_view({"post": "send_again"}),
+        name="webhook-event-send-again",
     ),
 ]

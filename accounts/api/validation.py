@@ -16,10 +16,13 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 
-EARLIEST = dt.datetime(1970, 1, 1)  # a wall-clock bound, compared naive
-LATEST = dt.datetime(2999, 12, 31, 23, 59, 59)
+from accounts.api.errors import MAX_ERROR_FIELDS
+from accounts.numbers import EARLIEST_TIME, LATEST_TIME, time_in_range
+
+EARLIEST, LATEST = EARLIEST_TIME, LATEST_TIME  # accounts.numbers: the one range of times
 
 
 def _is_list(field: serializers.Field) -> bool:
@@ -54,12 +57,10 @@ def validated(serializer_class: type[serializers.Serializer], data, **kwargs) ->
     return dict(serializer.validated_data)
 
 
+# Mixin for input serializers: a field the serializer does not accept is a 400. As an item of a
+# list in a partial update, the serializer validates the item whole. (A comment, not a
+# docstring: drf-spectacular would show a mixin's docstring as every serializer's description.)
 class RejectUnknownFields:
-    """Mixin for input serializers: a field the serializer does not accept is a 400.
-
-    As an item of a list in a partial update, the serializer validates the item whole.
-    """
-
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             accepted = {name for name, field in self.fields.items() if not field.read_only}
@@ -67,7 +68,9 @@ class RejectUnknownFields:
             unknown = sorted({str(key).split("[", 1)[0] for key in data} - accepted)
             if unknown:
                 message = _("Unknown field, or one that cannot be changed here.")
-                raise serializers.ValidationError({name: [message] for name in unknown})
+                # The error names the first few; the body stays small however many were sent.
+                shown = unknown[:MAX_ERROR_FIELDS]
+                raise serializers.ValidationError({name: [message] for name in shown})
             if isinstance(self.parent, serializers.ListSerializer) and getattr(
                 self.root, "partial", False
             ):
@@ -111,10 +114,26 @@ class DateTimeField(serializers.DateTimeField):
 
     def check_range(self, value: dt.datetime) -> None:
         """Refuse a time outside EARLIEST..LATEST, however it is written."""
-        wall_clock = value.replace(tzinfo=None)
-        if not EARLIEST <= wall_clock <= LATEST:
+        if not time_in_range(value):
             self.fail("out_of_range")
-        if value.tzinfo is not None:
-            utc = value.astimezone(dt.UTC).replace(tzinfo=None)
-            if not EARLIEST <= utc <= LATEST:
-                self.fail("out_of_range")
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, but a filter parameter sent empty (``?status=``) is a 400.
+
+    django-filter reads an empty value as "no filter"; the schema offers only the listed values
+    (an enum, a number), so an empty one is an error, not a silent list of everything.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is not None:
+            empty = sorted(
+                name
+                for name in filterset.filters
+                if any(not value.strip() for value in request.query_params.getlist(name))
+            )
+            if empty:
+                message = _("Give a value, or leave the parameter out.")
+                raise serializers.ValidationError({name: [message] for name in empty})
+        return super().filter_queryset(request, queryset, view)

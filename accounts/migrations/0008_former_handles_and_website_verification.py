@@ -5,7 +5,7 @@ import django.db.models.manager
 import django.utils.timezone
 from django.db import migrations, models
 
-from accounts.tenancy import EnableRowLevelSecurity
+from accounts.tenancy import EnableRowLevelSecurity, EnforceTenantReferences
 
 
 class Migration(migrations.Migration):
@@ -73,4 +73,5 @@ class Migration(migrations.Migration):
             ],
         ),
         EnableRowLevelSecurity("formerhandle"),
+        EnforceTenantReferences("formerhandle"),
     ]

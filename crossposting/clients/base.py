@@ -9,6 +9,8 @@ the outcome means for the delivery.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -82,14 +84,10 @@ class NetworkClient:
 
     def __init__(self, account: Account, *, timeout: float, transport=None) -> None:
         self.account = account
-        self.http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self.http = shared_http(timeout, transport)
 
     def close(self) -> None:
-        self.http.close()
+        """Nothing to close: the connection pool is shared by the process (``shared_http``)."""
 
     def __enter__(self) -> NetworkClient:
         return self
@@ -114,8 +112,17 @@ class NetworkClient:
     def delete(self, *, copy: Copy) -> Outcome:
         raise NotImplementedError
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
-        """After an unknown outcome: SENT (with the copy), ABSENT, SAFE_TO_RESEND or UNKNOWN."""
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
+        """After an unknown outcome: SENT (with the copy), ABSENT, SAFE_TO_RESEND or UNKNOWN.
+        ``may_resend=False`` (a retracted post): SAFE_TO_RESEND is no answer; look if possible."""
         raise NotImplementedError
 
     def refresh(self) -> dict | None:
@@ -125,7 +132,9 @@ class NetworkClient:
 
     # Transport --------------------------------------------------------------------------------
 
-    def request(self, method: str, url: str, *, posting: bool, **kwargs) -> httpx.Response | Outcome:
+    def request(
+        self, method: str, url: str, *, posting: bool, **kwargs
+    ) -> httpx.Response | Outcome:
         """One HTTP call; a transport failure becomes RETRY when nothing can have reached the
         network and UNKNOWN when the request may have been processed (only for posting calls)."""
         try:
@@ -163,12 +172,15 @@ class NetworkClient:
             Result.UNKNOWN if posting else Result.RETRY,
             status_code=response.status_code,
             summary=self.summary_of(response),
-            message=_("The network answered with an error (%(status)s); checking whether the "
-                      "post arrived.") % {"status": response.status_code}
+            message=_(
+                "The network answered with an error (%(status)s); checking whether the "
+                "post arrived."
+            )
+            % {"status": response.status_code}
             if posting
             else _("The network answered with an error (%(status)s).")
             % {"status": response.status_code},
-        )  # fmt: skip
+        )
 
     def malformed(self, response: httpx.Response, *, posting: bool) -> Outcome:
         return Outcome(
@@ -177,6 +189,28 @@ class NetworkClient:
             summary=self.summary_of(response),
             message=_("The network's answer could not be read."),
         )
+
+
+_pools: dict[tuple, httpx.Client] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_http(timeout: float, transport=None) -> httpx.Client:
+    """One httpx client (connection pool, keep-alive) per process and timeout: a worker sends
+    many deliveries to the same few hosts, and a new TCP connection per call costs more than
+    the call on a fast network. Forked workers build their own after the fork."""
+    key = (os.getpid(), timeout, id(transport))
+    with _pools_lock:
+        client = _pools.get(key)
+        if client is None or client.is_closed:
+            client = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                transport=transport,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
+            _pools[key] = client
+        return client
 
 
 def epoch_time(value: str | None) -> datetime | None:

@@ -44,8 +44,13 @@ class BlueskyClient(NetworkClient):
         if 200 <= code < 300:
             if body is None:
                 return self.malformed(response, posting=posting)
-            return Outcome(Result.SENT, status_code=code, summary=summary[:200],
-                           remaining=remaining, reset_at=reset_at)  # fmt: skip
+            return Outcome(
+                Result.SENT,
+                status_code=code,
+                summary=summary[:200],
+                remaining=remaining,
+                reset_at=reset_at,
+            )
         if error in AUTH_ERRORS or code == 401:
             return Outcome(
                 Result.AUTH,
@@ -134,7 +139,9 @@ class BlueskyClient(NetworkClient):
         self, outcome: Outcome, uri: str, cid: str, payload: dict, reply_to: Copy | None
     ) -> None:
         outcome.remote_id = uri
-        outcome.remote_url = f"https://bsky.app/profile/{self.account.handle}/post/{payload['rkey']}"
+        outcome.remote_url = (
+            f"https://bsky.app/profile/{self.account.handle}/post/{payload['rkey']}"
+        )
         root = (reply_to.remote.get("root") if reply_to else None) or (
             {"uri": reply_to.remote_id, "cid": reply_to.remote.get("cid", "")} if reply_to else None
         )
@@ -158,7 +165,15 @@ class BlueskyClient(NetworkClient):
         outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
         return outcome
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
         refused = self._session()
         if refused:
             return refused
@@ -177,7 +192,11 @@ class BlueskyClient(NetworkClient):
             outcome = Outcome(Result.SENT, status_code=200, summary="record exists")
             reply = (body.get("value") or {}).get("reply") or {}
             parent = reply.get("parent")
-            reply_to = Copy(parent["uri"], remote={"cid": parent.get("cid"), "root": reply.get("root")}) if parent else None  # noqa: E501
+            reply_to = (
+                Copy(parent["uri"], remote={"cid": parent.get("cid"), "root": reply.get("root")})
+                if parent
+                else None
+            )
             self._copy(outcome, str(body["uri"]), str(body.get("cid", "")), payload, reply_to)
             return outcome
         if answer.status_code == 400 and body.get("error") == "RecordNotFound":

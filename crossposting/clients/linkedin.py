@@ -44,16 +44,31 @@ class LinkedInClient(NetworkClient):
         duplicate = _DUPLICATE.search(message) if code == 422 else None
         if duplicate:
             urn = duplicate.group(1)
-            return Outcome(Result.SENT, remote_id=urn, remote_url=self._url(urn), status_code=code,
-                           summary="duplicate of the live copy")  # fmt: skip
+            return Outcome(
+                Result.SENT,
+                remote_id=urn,
+                remote_url=self._url(urn),
+                status_code=code,
+                summary="duplicate of the live copy",
+            )
         if code == 401:
-            return Outcome(Result.AUTH, status_code=code, summary=summary,
-                           message=_("LinkedIn refused the account's access token (%(code)s).")
-                           % {"code": (body or {}).get("code", code)})  # fmt: skip
+            return Outcome(
+                Result.AUTH,
+                status_code=code,
+                summary=summary,
+                message=_("LinkedIn refused the account's access token (%(code)s).")
+                % {"code": (body or {}).get("code", code)},
+            )
         if code == 429:
             # LinkedIn sends no reset time: back off generously.
-            return Outcome(Result.RATE_LIMITED, until=later(900), status_code=code, summary=summary,
-                           message=_("LinkedIn's rate limit was reached."), remaining=0)  # fmt: skip
+            return Outcome(
+                Result.RATE_LIMITED,
+                until=later(900),
+                status_code=code,
+                summary=summary,
+                message=_("LinkedIn's rate limit was reached."),
+                remaining=0,
+            )
         if code >= 500:
             return self.server_error(response, posting=posting)
         return Outcome(
@@ -107,7 +122,15 @@ class LinkedInClient(NetworkClient):
         outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
         return outcome
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
         # Listing a member's posts needs a restricted permission; the duplicate answer to an
         # identical resend names the copy instead.
         return Outcome(Result.SAFE_TO_RESEND, summary="identical resend is refused as duplicate")

@@ -27,6 +27,8 @@ from crossposting.clients.base import (
 # Mastodon keeps an Idempotency-Key for one hour; a little margin for clocks.
 KEY_LIFETIME = timedelta(minutes=55)
 MEDIA_WAIT_SECONDS = 10.0
+# Pages of 40 statuses looked through after an unknown outcome.
+LOOKUP_PAGES = 10
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
@@ -96,7 +98,9 @@ class MastodonClient(NetworkClient):
             message=_("Mastodon refused the post: %(error)s") % {"error": error or code},
         )
 
-    def _upload(self, images: list[dict], progress: dict, remember: Remember) -> list[str] | Outcome:
+    def _upload(
+        self, images: list[dict], progress: dict, remember: Remember
+    ) -> list[str] | Outcome:
         media_ids: list[str] = list(progress.get("media_ids", []))
         for image in images[len(media_ids) :]:
             with default_storage.open(image["url_or_path"], "rb") as handle:
@@ -117,9 +121,7 @@ class MastodonClient(NetworkClient):
             if not body or not body.get("id"):
                 return self.malformed(answer, posting=False)
             if answer.status_code == 202 and not self._wait_for_media(str(body["id"])):
-                return Outcome(
-                    Result.RETRY, message=_("Mastodon is still processing an image.")
-                )
+                return Outcome(Result.RETRY, message=_("Mastodon is still processing an image."))
             media_ids.append(str(body["id"]))
             remember({"media_ids": media_ids})
         return media_ids
@@ -129,7 +131,10 @@ class MastodonClient(NetworkClient):
         deadline = time.monotonic() + MEDIA_WAIT_SECONDS
         while time.monotonic() < deadline:
             answer = self.request(
-                "GET", f"{self.base}/api/v1/media/{media_id}", posting=False, headers=self._headers()
+                "GET",
+                f"{self.base}/api/v1/media/{media_id}",
+                posting=False,
+                headers=self._headers(),
             )
             if isinstance(answer, Outcome):
                 return False
@@ -156,7 +161,11 @@ class MastodonClient(NetworkClient):
         if reply_to:
             body["in_reply_to_id"] = reply_to.remote_id
         answer = self.request(
-            "POST", f"{self.base}/api/v1/statuses", posting=True, headers=self._headers(key), json=body
+            "POST",
+            f"{self.base}/api/v1/statuses",
+            posting=True,
+            headers=self._headers(key),
+            json=body,
         )
         return answer if isinstance(answer, Outcome) else self._answer(answer, posting=True)
 
@@ -186,38 +195,59 @@ class MastodonClient(NetworkClient):
             outcome.remote_id = copy.remote_id
         return outcome
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
-        if since is not None and datetime.now(UTC) - since < KEY_LIFETIME:
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
+        if may_resend and since is not None and datetime.now(UTC) - since < KEY_LIFETIME:
             # The server still holds the key: a resend returns the status it created, if any.
             return Outcome(Result.SAFE_TO_RESEND, summary="idempotency key still valid")
         account_id = self.account.remote_user_id
         if not account_id:
             return Outcome(Result.UNKNOWN, message=_("The Mastodon account id is not known."))
-        answer = self.request(
-            "GET",
-            f"{self.base}/api/v1/accounts/{account_id}/statuses",
-            posting=False,
-            headers=self._headers(),
-            params={"limit": 40},
-        )
-        if isinstance(answer, Outcome):
-            return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
-        if answer.status_code != 200:
-            outcome = self._answer(answer, posting=False)
-            if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
-                outcome.result = Result.UNKNOWN
-            return outcome
-        try:
-            statuses = answer.json()
-        except ValueError:
-            return Outcome(Result.UNKNOWN, message=_("The network's answer could not be read."))
         wanted = plain_text(html.escape(payload["text"]))
-        for status in statuses if isinstance(statuses, list) else []:
-            if isinstance(status, dict) and plain_text(str(status.get("content", ""))) == wanted:
-                return Outcome(
-                    Result.SENT,
-                    remote_id=str(status.get("id", "")),
-                    remote_url=str(status.get("url") or ""),
-                    summary="found among recent statuses",
-                )
-        return Outcome(Result.ABSENT, summary="not among the 40 most recent statuses")
+        params: dict = {"limit": 40}
+        for _page in range(LOOKUP_PAGES):
+            answer = self.request(
+                "GET",
+                f"{self.base}/api/v1/accounts/{account_id}/statuses",
+                posting=False,
+                headers=self._headers(),
+                params=params,
+            )
+            if isinstance(answer, Outcome):
+                return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+            if answer.status_code != 200:
+                outcome = self._answer(answer, posting=False)
+                if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
+                    outcome.result = Result.UNKNOWN
+                return outcome
+            try:
+                statuses = answer.json()
+            except ValueError:
+                return Outcome(Result.UNKNOWN, message=_("The network's answer could not be read."))
+            statuses = (
+                [s for s in statuses if isinstance(s, dict)] if isinstance(statuses, list) else []
+            )
+            for status in statuses:
+                if plain_text(str(status.get("content", ""))) == wanted:
+                    return Outcome(
+                        Result.SENT,
+                        remote_id=str(status.get("id", "")),
+                        remote_url=str(status.get("url") or ""),
+                        summary="found among recent statuses",
+                    )
+            oldest = iso_time(str(statuses[-1].get("created_at", ""))) if statuses else None
+            if not statuses or (since and oldest and oldest < since - timedelta(minutes=5)):
+                break  # reached statuses older than the first try
+            params["max_id"] = statuses[-1].get("id")
+        else:
+            return Outcome(
+                Result.UNKNOWN, message=_("Too many posts to look through; trying again later.")
+            )
+        return Outcome(Result.ABSENT, summary="not among the statuses since the first try")

@@ -12,6 +12,8 @@ from crossposting.clients.base import Copy, NetworkClient, Outcome, Remember, Re
 
 RATE_CODES = {4, 17, 32, 613}
 AUTH_CODES = {190, 102}
+# Pages of 100 posts looked through for a published container's post.
+LOOKUP_PAGES = 10
 
 
 class ThreadsClient(NetworkClient):
@@ -36,16 +38,29 @@ class ThreadsClient(NetworkClient):
         error_code = error.get("code")
         message = str(error.get("message") or error.get("error_user_msg") or "")
         if error_code in AUTH_CODES:
-            return Outcome(Result.AUTH, status_code=code, summary=summary,
-                           message=_("Threads refused the access token."))  # fmt: skip
+            return Outcome(
+                Result.AUTH,
+                status_code=code,
+                summary=summary,
+                message=_("Threads refused the access token."),
+            )
         if error_code in RATE_CODES or code == 429:
-            return Outcome(Result.RATE_LIMITED, until=later(900), status_code=code,
-                           summary=summary, message=_("Threads' rate limit was reached."),
-                           remaining=0)  # fmt: skip
+            return Outcome(
+                Result.RATE_LIMITED,
+                until=later(900),
+                status_code=code,
+                summary=summary,
+                message=_("Threads' rate limit was reached."),
+                remaining=0,
+            )
         if code >= 500 or error.get("is_transient"):
             return self.server_error(response, posting=posting)
-        return Outcome(Result.FAILED, status_code=code, summary=summary,
-                       message=_("Threads refused the post: %(error)s") % {"error": message or code})  # fmt: skip
+        return Outcome(
+            Result.FAILED,
+            status_code=code,
+            summary=summary,
+            message=_("Threads refused the post: %(error)s") % {"error": message or code},
+        )
 
     def _container(self, payload: dict, reply_to: Copy | None) -> str | Outcome:
         data = {"media_type": "TEXT", "text": payload["text"]} | self._token()
@@ -83,7 +98,10 @@ class ThreadsClient(NetworkClient):
         outcome.remote_id = media_id
         outcome.remote = {}
         answer = self.request(
-            "GET", self._graph(media_id), posting=False, params={"fields": "permalink"} | self._token()
+            "GET",
+            self._graph(media_id),
+            posting=False,
+            params={"fields": "permalink"} | self._token(),
         )
         if not isinstance(answer, Outcome) and answer.status_code == 200:
             outcome.remote_url = str((self.json_of(answer) or {}).get("permalink") or "")
@@ -101,7 +119,9 @@ class ThreadsClient(NetworkClient):
         return self._publish(container_id)
 
     def delete(self, *, copy: Copy) -> Outcome:
-        answer = self.request("DELETE", self._graph(copy.remote_id), posting=False, params=self._token())
+        answer = self.request(
+            "DELETE", self._graph(copy.remote_id), posting=False, params=self._token()
+        )
         if isinstance(answer, Outcome):
             return answer
         outcome = self._answer(answer, posting=False)
@@ -109,14 +129,24 @@ class ThreadsClient(NetworkClient):
         outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
         return outcome
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
         container_id = progress.get("container_id")
         if not container_id:
             return Outcome(Result.ABSENT, summary="no container was created")
         answer = self.request(
-            "GET", self._graph(container_id), posting=False,
+            "GET",
+            self._graph(container_id),
+            posting=False,
             params={"fields": "status,error_message"} | self._token(),
-        )  # fmt: skip
+        )
         if isinstance(answer, Outcome):
             return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
         outcome = self._answer(answer, posting=False)
@@ -131,20 +161,33 @@ class ThreadsClient(NetworkClient):
             return Outcome(Result.ABSENT, summary=f"container {status}")
         if status != "PUBLISHED":
             return Outcome(Result.UNKNOWN, summary=f"container {status or 'without status'}")
-        return self._published(payload)
+        return self._published(payload, since)
 
-    def _published(self, payload: dict) -> Outcome:
-        answer = self.request(
-            "GET", self._graph("me/threads"), posting=False,
-            params={"fields": "id,text,timestamp,permalink", "limit": 100} | self._token(),
-        )  # fmt: skip
-        body = None if isinstance(answer, Outcome) else self.json_of(answer)
-        for post in (body or {}).get("data") or []:
-            if isinstance(post, dict) and post.get("text") == payload["text"]:
-                return Outcome(Result.SENT, remote_id=str(post.get("id", "")),
-                               remote_url=str(post.get("permalink") or ""),
-                               summary="container PUBLISHED; found among recent posts")  # fmt: skip
-        return Outcome(Result.UNKNOWN, message=_("Threads published the post but it was not found."))
+    def _published(self, payload: dict, since: datetime | None) -> Outcome:
+        """The media a published container became: the account's posts since the first try."""
+        params = {"fields": "id,text,timestamp,permalink", "limit": 100} | self._token()
+        if since is not None:
+            params["since"] = int(since.timestamp()) - 60
+        for _page in range(LOOKUP_PAGES):
+            answer = self.request("GET", self._graph("me/threads"), posting=False, params=params)
+            body = None if isinstance(answer, Outcome) else self.json_of(answer)
+            if body is None:
+                break
+            for post in body.get("data") or []:
+                if isinstance(post, dict) and post.get("text") == payload["text"]:
+                    return Outcome(
+                        Result.SENT,
+                        remote_id=str(post.get("id", "")),
+                        remote_url=str(post.get("permalink") or ""),
+                        summary="container PUBLISHED; found among recent posts",
+                    )
+            after = ((body.get("paging") or {}).get("cursors") or {}).get("after")
+            if not after:
+                break
+            params["after"] = after
+        return Outcome(
+            Result.UNKNOWN, message=_("Threads published the post but it was not found.")
+        )
 
     def refresh(self) -> dict | None:
         credentials = dict(self.account.credentials)

@@ -21,6 +21,8 @@ from crossposting.clients.base import (
 )
 
 _URL = re.compile(r"https?://\S+")
+# Pages of 100 posts looked through after an unknown outcome (X bills each read).
+LOOKUP_PAGES = 10
 _SPACE = re.compile(r"\s+")
 
 
@@ -50,11 +52,21 @@ class XClient(NetworkClient):
             data = (body or {}).get("data")
             if not isinstance(data, dict):
                 return self.malformed(response, posting=posting)
-            return Outcome(Result.SENT, status_code=code, summary=summary[:200],
-                           remaining=remaining, reset_at=reset_at, remote={"data": data})  # fmt: skip
+            return Outcome(
+                Result.SENT,
+                status_code=code,
+                summary=summary[:200],
+                remaining=remaining,
+                reset_at=reset_at,
+                remote={"data": data},
+            )
         if code == 401:
-            return Outcome(Result.AUTH, status_code=code, summary=summary,
-                           message=_("X refused the account's access token."))  # fmt: skip
+            return Outcome(
+                Result.AUTH,
+                status_code=code,
+                summary=summary,
+                message=_("X refused the account's access token."),
+            )
         if code == 429:
             return Outcome(
                 Result.RATE_LIMITED,
@@ -67,8 +79,12 @@ class XClient(NetworkClient):
             )
         if code == 403 and "duplicate" in detail.lower():
             # The copy exists (this is a resend after an unknown outcome): find it.
-            return Outcome(Result.UNKNOWN, status_code=code, summary=summary,
-                           message=_("X says the post is already there."))  # fmt: skip
+            return Outcome(
+                Result.UNKNOWN,
+                status_code=code,
+                summary=summary,
+                message=_("X says the post is already there."),
+            )
         if code >= 500:
             return self.server_error(response, posting=posting)
         return Outcome(
@@ -102,7 +118,10 @@ class XClient(NetworkClient):
 
     def delete(self, *, copy: Copy) -> Outcome:
         answer = self.request(
-            "DELETE", f"{self.base}/2/tweets/{copy.remote_id}", posting=False, headers=self._headers()
+            "DELETE",
+            f"{self.base}/2/tweets/{copy.remote_id}",
+            posting=False,
+            headers=self._headers(),
         )
         if isinstance(answer, Outcome):
             return answer
@@ -113,32 +132,54 @@ class XClient(NetworkClient):
         outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
         return outcome
 
-    def find(self, payload: dict, *, key: str, progress: dict, since: datetime | None) -> Outcome:
+    def find(
+        self,
+        payload: dict,
+        *,
+        key: str,
+        progress: dict,
+        since: datetime | None,
+        may_resend: bool = True,
+    ) -> Outcome:
+        """Look through the account's posts since shortly before the first try, page by page."""
         params: dict = {"max_results": 100, "tweet.fields": "created_at"}
         if since is not None:
-            params["start_time"] = (since - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        answer = self.request(
-            "GET",
-            f"{self.base}/2/users/{self.account.remote_user_id}/tweets",
-            posting=False,
-            headers=self._headers(),
-            params=params,
-        )
-        if isinstance(answer, Outcome):
-            return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
-        body = self.json_of(answer)
-        if answer.status_code != 200 or body is None:
-            outcome = self._answer(answer, posting=False)
-            if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
-                outcome.result = Result.UNKNOWN
-            return outcome
+            params["start_time"] = (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         wanted = comparable(payload["text"])
-        for post in body.get("data") or []:
-            if isinstance(post, dict) and comparable(str(post.get("text", ""))) == wanted:
-                post_id = str(post.get("id", ""))
-                return Outcome(Result.SENT, remote_id=post_id, remote_url=self._url(post_id),
-                               summary="found among the account's recent posts")  # fmt: skip
-        return Outcome(Result.ABSENT, summary="not among the account's posts since the first try")
+        for _page in range(LOOKUP_PAGES):
+            answer = self.request(
+                "GET",
+                f"{self.base}/2/users/{self.account.remote_user_id}/tweets",
+                posting=False,
+                headers=self._headers(),
+                params=params,
+            )
+            if isinstance(answer, Outcome):
+                return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+            body = self.json_of(answer)
+            if answer.status_code != 200 or body is None:
+                outcome = self._answer(answer, posting=False)
+                if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
+                    outcome.result = Result.UNKNOWN
+                return outcome
+            for post in body.get("data") or []:
+                if isinstance(post, dict) and comparable(str(post.get("text", ""))) == wanted:
+                    post_id = str(post.get("id", ""))
+                    return Outcome(
+                        Result.SENT,
+                        remote_id=post_id,
+                        remote_url=self._url(post_id),
+                        summary="found among the account's recent posts",
+                    )
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                return Outcome(
+                    Result.ABSENT, summary="not among the account's posts since the first try"
+                )
+            params["pagination_token"] = next_token
+        return Outcome(
+            Result.UNKNOWN, message=_("Too many posts to look through; trying again later.")
+        )
 
     def refresh(self) -> dict | None:
         credentials = dict(self.account.credentials)

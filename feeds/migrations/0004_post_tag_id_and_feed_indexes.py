@@ -16,14 +16,15 @@ def keep_existing_feed_ids(apps, schema_editor):
     Post = apps.get_model("feeds", "Post")
     host = urlsplit(settings.PODIUM_BASE_URL).hostname or "localhost"
     postgres = schema_editor.connection.vendor == "postgresql"
-    for institution in Institution.objects.all():
+    alias = schema_editor.connection.alias  # the owner's connection, not the app's
+    for institution in Institution._default_manager.using(alias).all():
         if postgres:  # row-level security: act for this institution
             with schema_editor.connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT set_config('app.institution_id', %s, true)", [str(institution.id)]
                 )
         day = institution.created_at.astimezone(UTC).strftime("%Y-%m-%d")
-        Post.objects.filter(
+        Post._default_manager.using(alias).filter(
             institution_id=institution.id, published_at__isnull=False, tag_id=""
         ).update(tag_id=Concat(Value(f"tag:{host},{day}:post/"), Cast("id", models.CharField())))
 

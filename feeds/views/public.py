@@ -20,12 +20,22 @@ old links to it. It asks search engines not to index it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import ClassVar, NamedTuple
+from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.core.files.storage import default_storage
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponsePermanentRedirect,
+)
 from django.urls import reverse
 from django.utils import dateformat, translation
 from django.utils.cache import patch_cache_control
@@ -38,12 +48,19 @@ from django.utils.translation import gettext_lazy
 from accounts import localtime as localtime_formats
 from accounts.errors import DomainError, NotFound
 from accounts.models import Institution, Membership
-from accounts.publicread import browser_lifetime, public_query, public_view
+from accounts.numbers import parse_ascii_int
+from accounts.permissions import Permission, has_permission
+from accounts.publicread import browser_lifetime, public_query, public_view, reads
+from accounts.queries import memberships_of
+from accounts.tenancy import tenant_context
 from feeds import queries, syndication
 from feeds.jinja import render
 from feeds.rendering import excerpt
 from feeds.syndication import PublicAddresses, absolute_url, media_path
 
+# Where the proxy serves files to an X-Accel-Redirect (an internal location of
+# platform/nginx/templates/default.conf.template).
+INTERNAL_MEDIA_PREFIX = "/_media/"
 STAFF_PREVIEW = 30
 FORMER_PREVIEW = 30
 FEED_FORMATS = (
@@ -79,6 +96,20 @@ def accent_of(institution: Institution) -> str:
 
 
 # What the templates show, ready to place -------------------------------------------------------
+
+# The text of a link that spells out an address (sanitised body_html: no tags inside it).
+_ADDRESS_TEXT_RE = re.compile(r"(<a [^>]*>)(https?://[^<]{20,})(</a>)")
+
+
+def with_address_breaks(body_html: str) -> str:
+    """Post HTML whose spelled-out addresses may break after "/" (and "-" or "."), never in
+    the middle of a word, on narrow screens."""
+    if "://" not in body_html:
+        return body_html
+    return _ADDRESS_TEXT_RE.sub(
+        lambda match: match[1] + re.sub(r"(?<=[/.\-])(?=[^/.\-])", "<wbr>", match[2]) + match[3],
+        body_html,
+    )
 
 
 class DateText:
@@ -196,7 +227,8 @@ class Image(NamedTuple):
 class Entry(NamedTuple):
     """A post as lists show it (h-entry)."""
 
-    url: str
+    url: str  # the permalink, keeping the reader's ?lang=
+    uid: str  # the permalink as it is cited (absolute, no ?lang=)
     author: Person
     language: str
     body_html: str  # sanitised when it was stored (Revision.body_html)
@@ -212,6 +244,7 @@ class Shaper:
 
     def __init__(self, addresses: PublicAddresses, dates: Dates) -> None:
         self.addresses = addresses
+        self.canonical = PublicAddresses(addresses.slug)
         self.dates = dates
         self._files: dict[str, str] = {}
 
@@ -224,7 +257,7 @@ class Shaper:
         return self._files[name]
 
     def person(self, member: queries.PublicMember | queries.PublicAuthor) -> Person:
-        job_title = member.job_title if isinstance(member, queries.PublicMember) else ""
+        job_title = member.job_title
         return Person(
             self.addresses.profile(member.handle),
             member.display_name,
@@ -245,9 +278,10 @@ class Shaper:
             entries.append(
                 Entry(
                     self.addresses.post(post.id),
+                    absolute_url(self.canonical.post(post.id)),
                     author,
                     post.language,
-                    post.body_html,
+                    with_address_breaks(post.body_html),
                     [self.image(image) for image in post.images],
                     dates.machine(post.published_at),
                     dates.text(post.published_at),
@@ -258,8 +292,10 @@ class Shaper:
         return entries
 
     def image(self, image: queries.PublicImage) -> Image:
-        url = self.file(image.image)
-        return Image(self.file(image.small) or url, url, image.alt_text, image.width, image.height)
+        """A post image: its address follows the post (``feeds:post-image``), never /media/."""
+        url = self.addresses.image(image.image)
+        small = self.addresses.image(image.small) or url
+        return Image(small, url, image.alt_text, image.width, image.height)
 
 
 # Shared pieces --------------------------------------------------------------------------------
@@ -269,6 +305,21 @@ def _language(request: HttpRequest) -> dict[str, str]:
     """``?lang=`` as the reader chose it, to keep in the page's own links."""
     lang = public_query(request, "lang")
     return {"lang": lang} if lang in dict(settings.LANGUAGES) else {}
+
+
+def _links(request: HttpRequest, institution_slug: str | None = None) -> PublicAddresses:
+    """Addresses for the page's links: they keep the reader's ``?lang=``."""
+    slug = institution_slug or request.institution.slug
+    return PublicAddresses(slug, urlencode(_language(request)))
+
+
+def _alternates(canonical: str | None) -> list[tuple[str, str]]:
+    """(hreflang, address) of the page in each language, and x-default (the institution's)."""
+    if not canonical:
+        return []
+    separator = "&" if "?" in canonical else "?"
+    languages = [(code, f"{canonical}{separator}lang={code}") for code, _n in settings.LANGUAGES]
+    return [*languages, ("x-default", canonical)]
 
 
 def _link(request: HttpRequest, **params: str | None) -> str:
@@ -302,7 +353,7 @@ def _member_feeds(
 
 def _context(request: HttpRequest, **extra) -> dict:
     institution = request.institution
-    addresses = extra.get("addresses") or PublicAddresses(institution.slug)
+    addresses = extra.get("addresses") or _links(request)
     context = {
         "language": translation.get_language(),
         "language_bidi": translation.get_language_bidi(),
@@ -315,6 +366,7 @@ def _context(request: HttpRequest, **extra) -> dict:
         "canonical_url": _canonical(request),
     }
     context.update(extra)
+    context["alternates"] = _alternates(context.get("canonical_url"))
     return context
 
 
@@ -350,17 +402,19 @@ def _global_context(**extra) -> dict:
     }
 
 
+@reads()
 @public_view
 def landing(request: HttpRequest) -> HttpResponse:
     """What Podium is, and the directory of institutions."""
     institutions = [
-        (institution, PublicAddresses(institution.slug).institution)
+        (institution, _links(request, institution.slug).institution)
         for institution in queries.institution_directory()
     ]
     context = _global_context(institutions=institutions, landing_url=reverse("feeds:landing"))
     return render(request, "feeds/public/landing.html", context)
 
 
+@reads()
 @public_view
 def robots(request: HttpRequest) -> HttpResponse:
     """Crawler rules: members' areas are closed; institutions that opt out are closed too."""
@@ -382,6 +436,7 @@ def robots(request: HttpRequest) -> HttpResponse:
 # An institution -------------------------------------------------------------------------------
 
 
+@reads("before")
 @public_view
 def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The institution's page: who they are, the latest posts, a preview of the staff."""
@@ -391,7 +446,7 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
     except queries.BadCursor as error:
         return _bad_request(request, error)
     staff, staff_count = queries.staff_preview(Membership.Status.ACTIVE, STAFF_PREVIEW)
-    addresses = PublicAddresses(institution_slug)
+    addresses = _links(request)
     shaper = _shaper(request, addresses)
     context = _context(
         request,
@@ -404,10 +459,12 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
         canonical_url=_canonical(request, before=before),
+        institution_url=absolute_url(PublicAddresses(institution_slug).institution),
     )
     return render(request, "feeds/public/institution.html", context)
 
 
+@reads("status", "after")
 @public_view
 def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The staff directory: active members by name; former staff in their own list."""
@@ -422,7 +479,7 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     former_preview, former_count = (
         ([], 0) if former else queries.staff_preview(Membership.Status.FORMER, FORMER_PREVIEW)
     )
-    addresses = PublicAddresses(institution_slug)
+    addresses = _links(request)
     shaper = _shaper(request, addresses)
     context = _context(
         request,
@@ -468,6 +525,7 @@ def _renamed(request: HttpRequest, handle: str, error: NotFound, fmt: str = "") 
     return response
 
 
+@reads("before")
 @public_view
 def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpResponse:
     """A member's public profile (h-card) and their posts; former staff stay as a record."""
@@ -481,8 +539,8 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
     except queries.BadCursor as error:
         return _bad_request(request, error)
     institution = request.institution
-    addresses = PublicAddresses(institution_slug)
-    profile_path = addresses.profile(member.handle)
+    addresses = _links(request)
+    profile_path = PublicAddresses(institution_slug).profile(member.handle)
     avatar = member.avatar
     context = _context(
         request,
@@ -520,6 +578,7 @@ def version_anchor(number: int) -> str:
     return f"version-{number}"
 
 
+@reads()
 @public_view
 def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpResponse:
     """A post's permalink (h-entry); a corrected post shows its earlier texts, a retracted one
@@ -529,7 +588,7 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
     except NotFound as error:
         return _not_found(request, error)
     institution = request.institution
-    addresses = PublicAddresses(institution_slug)
+    addresses = _links(request)
     shaper = _shaper(request, addresses)
     dates = shaper.dates
     author = post.author
@@ -541,7 +600,7 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
         author_url=addresses.profile(author.handle),
         author_avatar=shaper.file(author.avatar),
         feeds=_member_feeds(author, addresses) + _institution_feeds(institution, addresses),
-        canonical_url=absolute_url(addresses.post(post.id)),
+        canonical_url=absolute_url(PublicAddresses(institution_slug).post(post.id)),
         noindex=not institution.search_indexing or post.is_retracted,
         published=dates.machine(post.published_at),
         published_text=dates.text(post.published_at),
@@ -576,13 +635,13 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
     images = [shaper.image(image) for image in post.images]
     corrected = post.corrected_at
     context.update(
-        body_html=post.body_html,
+        body_html=with_address_breaks(post.body_html),
         images=images,
         earlier_revisions=earlier,
         current_anchor=current_anchor,
         hashtags=syndication.hashtags_of(post.body_html),
         description=excerpt(syndication.text_of(post.body_html), 200),
-        og_image=syndication.stored_file_url(post.images[0].image) if images else None,
+        og_image=absolute_url(images[0].url) if images else None,
         og_image_alt=post.images[0].alt_text if images else None,
         corrected=dates.machine(corrected) if corrected else "",
         corrected_text=dates.text(corrected) if corrected else "",
@@ -596,12 +655,14 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
 # Feeds and sitemap ----------------------------------------------------------------------------
 
 
+@reads()
 @public_view
 def institution_feed(request: HttpRequest, institution_slug: str, fmt: str) -> HttpResponse:
     """The institution's latest public posts as Atom, RSS or JSON Feed."""
     return syndication.feed_response(fmt, request.institution)
 
 
+@reads()
 @public_view
 def profile_feed(
     request: HttpRequest, institution_slug: str, handle: str, fmt: str
@@ -619,6 +680,7 @@ class SitemapPageInvalid(DomainError):
     default_message = gettext_lazy("The sitemap page must be a whole number from 1.")
 
 
+@reads("page")
 @public_view
 def sitemap(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """The institution's sitemap (an index of pages when it outgrows one file)."""
@@ -628,10 +690,100 @@ def sitemap(request: HttpRequest, institution_slug: str) -> HttpResponse:
             request, NotFound(_("This institution asks search engines not to index its pages."))
         )
     page = public_query(request, "page")
-    if page is not None and (not page.isdigit() or len(page) > 9 or int(page) < 1):
+    number = parse_ascii_int(page, minimum=1, maximum=999_999_999) if page is not None else None
+    if page is not None and number is None:
         return _bad_request(request, SitemapPageInvalid(field="page"))
     try:
-        document = syndication.sitemap(institution, int(page) if page else None)
+        document = syndication.sitemap(institution, number)
     except syndication.SitemapPageMissing:
         return _not_found(request, NotFound(_("This sitemap has fewer pages.")))
     return HttpResponse(document, content_type="application/xml; charset=utf-8")
+
+
+# Post images ----------------------------------------------------------------------------------
+
+
+def _image_file(image: queries.StoredImage) -> HttpResponse:
+    """The file: in production an internal redirect to the proxy (X-Accel-Redirect), which
+    sends it from disk; outside production Django sends it itself."""
+    if settings.PODIUM_SERVE_MEDIA:
+        try:
+            handle = default_storage.open(image.name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        return FileResponse(handle, content_type=image.content_type)
+    response = HttpResponse(content_type=image.content_type)
+    response["X-Accel-Redirect"] = INTERNAL_MEDIA_PREFIX + quote(image.name)
+    return response
+
+
+def post_image(request: HttpRequest, institution_slug: str, name: str) -> HttpResponse:
+    """A post image, which follows its post: public (and shared-cacheable like the pages) while
+    a public revision shows it; otherwise only for members who may see a post that uses it
+    (``private, no-store``); anyone else gets a 404, as for an image that does not exist."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(("GET", "HEAD"))
+    image = queries.stored_image(name)
+    if image is None:
+        raise Http404
+    if image.is_public:
+        # Never reads the session: no cookie, no Vary: Cookie, stored in the server cache
+        # under the institution's public version and in the proxy with the pages' expiry.
+        response = _image_file(image)
+        response.public_view = True
+        response.public_cacheable = True
+        patch_cache_control(response, public=True, **browser_lifetime())
+        return response
+    membership = _member_of_institution(request)
+    if membership is None or not (
+        has_permission(membership, Permission.VIEW_ALL_POSTS)
+        or image.uploaded_by_id == membership.id
+        or queries.image_in_posts_of(membership, image.media_id)
+    ):
+        raise Http404
+    response = _image_file(image)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+# Public: the language middleware must not read the session for it (a public image's answer
+# is shared); only the members' branch reads it, and its answer is private.
+post_image.tenant_access = "public"
+post_image.public_parameters = ()
+post_image.csrf_exempt = True  # reads only: every other method is a 405
+
+
+def _member_of_institution(request: HttpRequest) -> Membership | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, status=Membership.Status.ACTIVE).first()
+
+
+def member_post_image(request: HttpRequest, name: str) -> HttpResponse:
+    """A post image at its stored address (``/media/posts/...``), which the members' pages and
+    older links use: only for members who may see a post that uses it, in any of their
+    institutions; everyone else gets a 404 (public readers use ``feeds:post-image``)."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(("GET", "HEAD"))
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    name = "posts/" + name
+    for membership in memberships_of(user):
+        with tenant_context(membership.institution_id):
+            image = queries.stored_image(name)
+            if image is not None and (
+                image.is_public
+                or has_permission(membership, Permission.VIEW_ALL_POSTS)
+                or image.uploaded_by_id == membership.id
+                or queries.image_in_posts_of(membership, image.media_id)
+            ):
+                response = _image_file(image)
+                patch_cache_control(response, private=True, no_store=True)
+                return response
+    raise Http404
+
+
+member_post_image.tenant_access = "open"
+member_post_image.csrf_exempt = True  # reads only: every other method is a 405

@@ -6,9 +6,9 @@ institution's policy; ``manage.py check_texts`` runs whole corpora.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
-import re
 from django.utils.translation import gettext_lazy as _
 
 from moderation.checks.base import Check, CheckContext, Finding

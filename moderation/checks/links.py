@@ -1,11 +1,11 @@
-"""Links: URL shorteners that hide their destination, and domains the policy denies or does not allow."""
+"""Links: URL shorteners that hide their destination; domains the policy denies or leaves out."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-import re
 from confusable_homoglyphs.confusables import confusables_data
 from django.utils.translation import gettext_lazy as _
 

@@ -6,11 +6,10 @@ the prepared text (``plain`` for case, ``folded`` for words); spans are prepared
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-import re
-
-from moderation.checks.lexicons import compile_terms, given_names, vocabulary
+from moderation.checks.lexicons import famous_names, given_names, lexicon_pattern
 from moderation.checks.text import PreparedText
 
 
@@ -29,19 +28,134 @@ class Mention:
 _TITLE = re.compile(
     r"(?<![\w.])(?P<title>Herrn?|Frau|Hr\.|Fr\.|Dr\.?|Prof\.?|Mr\.?|Mrs\.?|Ms\.?|Miss|Mx\.?|Familie"
     r"|Family|Sir|Dame|Schwester|Pfleger|Ehepaar)(?:\s+(?:Dr\.|Prof\.|med\.|rer\.|nat\.))*"
-    r"\s+(?:[A-Z]\.\s+)?(?P<name>[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*)(?![\w-])"
+    r"\s+(?:[A-Z]\.\s+)?(?P<name>[A-Z][\w']*(?:-[A-Z][\w']*)*)(?![\w-])"
 )
-_CAPITALISED = re.compile(r"(?<![\w'’-])[A-Z][\w'’]*(?:-[A-Z][\w'’]*)*(?![\w'’-])")
+_ROLE_THEN_NAME = re.compile(
+    r"(?<!\w)(?i:kollegin|kollege|colleague|mitarbeiterin|mitarbeiter|azubi|auszubildende[r]?"
+    r"|patientin|patient|bewohnerin|bewohner|schulerin|schuler|pupil|student|mandantin|mandant"
+    r"|klientin|klient|client|pflegerin|pfleger|receptionist|apprentice|trainee|intern)"
+    r"\s+(?!(?:Dr|Prof|Herr|Frau|Mr|Mrs|Ms|Miss)\b)(?P<name>(?:[A-Z]\.\s?)?[A-Z][a-z][\w']*)"
+    r"(?![\w.-])"
+)
+_ROLE_NOUNS = frozenset(
+    [
+        "rechtsanwaltin",
+        "rechtsanwalt",
+        "anwaltin",
+        "anwalt",
+        "notarin",
+        "notar",
+        "doktor",
+        "doktorin",
+        "professor",
+        "professorin",
+        "kollegin",
+        "kollege",
+        "direktorin",
+        "direktor",
+        "ministerin",
+        "minister",
+        "pfarrerin",
+        "pfarrer",
+        "oberarztin",
+        "oberarzt",
+        "chefarztin",
+        "chefarzt",
+    ]
+)
+_CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][\w']*(?:-[A-Z][\w']*)*(?![\w'-])")
 _NOT_SURNAME = frozenset(
-    "und and aus der die das dem den mit from the von in im am an on at zum zur for fur bei by "
-    "klasse class year grade form jahrgang stufe gruppe group team ist hat war is has was wird "
-    "montag dienstag mittwoch donnerstag freitag samstag sonntag monday tuesday wednesday "
-    "thursday friday saturday sunday januar februar marz april mai juni juli august september "
-    "oktober november dezember january february march may june july october december "
-    "schule school gymnasium grundschule realschule kita klinik praxis kanzlei".split()
+    [
+        "und",
+        "and",
+        "aus",
+        "der",
+        "die",
+        "das",
+        "dem",
+        "den",
+        "mit",
+        "from",
+        "the",
+        "von",
+        "in",
+        "im",
+        "am",
+        "an",
+        "on",
+        "at",
+        "zum",
+        "zur",
+        "for",
+        "fur",
+        "bei",
+        "by",
+        "klasse",
+        "class",
+        "year",
+        "grade",
+        "form",
+        "jahrgang",
+        "stufe",
+        "gruppe",
+        "group",
+        "team",
+        "ist",
+        "hat",
+        "war",
+        "is",
+        "has",
+        "was",
+        "wird",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "januar",
+        "februar",
+        "marz",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "dezember",
+        "january",
+        "february",
+        "march",
+        "may",
+        "june",
+        "july",
+        "october",
+        "december",
+        "schule",
+        "school",
+        "gymnasium",
+        "grundschule",
+        "realschule",
+        "kita",
+        "klinik",
+        "praxis",
+        "kanzlei",
+    ]
 )
+# "dass Tim Epileptiker ist": nouns of people with a condition, never a surname.
+_NOT_SURNAME_ENDS = ("iker", "ikerin", "patient", "patientin")
 _COMPANY = re.compile(
-    r"(?:(?<![\w-])[A-Z][\w&.'’-]*\s+){1,4}?"
+    r"(?:(?<![\w-])[A-Z][\w&.'-]*\s+){1,4}?"
     r"(?:GmbH(?:\s*&\s*Co\.\s*KG)?|AG|KG|OHG|GbR|UG(?:\s*\(haftungsbeschrankt\))?|e\.\s?V\."
     r"|SE|Ltd\.?|Limited|Inc\.?|LLC|LLP|plc|PLC|Corp\.?|Corporation|PartG(?:\s*mbB)?|mbH)"
     r"(?![\w])"
@@ -88,27 +202,30 @@ def sentence_of(text: PreparedText, position: int) -> tuple[int, int]:
 
 def _is_adult(text: PreparedText, start: int, end: int) -> bool:
     """A role word for an adult right before or after the name ("Klassenlehrerin Anna Berg")."""
-    adults = compile_terms(vocabulary("", "minor_identified", "adult_words"))
+    adults = lexicon_pattern("", "minor_identified", "adult_words")
     if adults is None:
         return False
     window = text.folded[max(0, start - 45) : start]
     separators = list(_SEPARATOR.finditer(window))
     before = window[separators[-1].end() :] if separators else window
-    adult = adults.search(before)
-    if adult and not _OF_CHILD.match(before, adult.end()):
-        return True
-    if (
-        separators
-        and separators[-1].group() == ","
-        and text.folded[end : end + 2].startswith(",")
-    ):
+    hits = list(adults.finditer(before))
+    adult = hits[-1] if hits else None  # the role word nearest the name
+    children = lexicon_pattern("", "minor_identified", "child_words")
+    child_after = (
+        children is not None and adult is not None and children.search(before, adult.end())
+    )
+    if adult and not child_after and not _OF_CHILD.match(before, adult.end()):
+        return True  # not "der Vater unseres Schülers Luis", "the parents of Jacob"
+    if separators and separators[-1].group() == "," and text.folded[end : end + 2].startswith(","):
         # an apposition: "Unsere Klassenlehrerin der 3b, Anna Becker, hat ..."
-        previous = window[separators[-2].end() if len(separators) > 1 else 0 : separators[-1].start()]
+        previous = window[
+            separators[-2].end() if len(separators) > 1 else 0 : separators[-1].start()
+        ]
         if adults.search(previous):
             return True
     after = text.folded[end : end + 45]
     head = re.match(
-        r"\s*(?:,|\(|-|–)\s*(?:(?:unsere?r?|our|the|die|der|eine?r?|a|an|neue[rn]?|new|"
+        r"\s*(?:,|\(|-|\u2013)\s*(?:(?:unsere?r?|our|the|die|der|eine?r?|a|an|neue[rn]?|new|"
         r"langjahrige[rn]?)\s+){0,2}",
         after,
     )
@@ -125,11 +242,20 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
     cached = text.cache.get(key)
     if cached is not None:
         return cached  # type: ignore[return-value]
+    if guess_names:
+        named = mentions(text)
+        taken = {m.start for m in named} | {m.end + 1 for m in named if m.kind == "full"}
+        found = sorted(named + _guessed_names(text, taken), key=lambda m: m.start)
+        text.cache[key] = found
+        return found
     names, ambiguous = given_names()
+    famous = famous_names()
     plain, folded = text.plain, text.folded
     found: list[Mention] = []
     taken: set[int] = set()
     for match in _TITLE.finditer(plain):
+        if folded[match.start("name") : match.end("name")] in _ROLE_NOUNS:
+            continue  # "Frau Rechtsanwältin", "Herr Doktor": a role, not a name
         end = match.end()
         if match.group("name").lower() in names:  # "Frau Anna Berg": the surname belongs too
             follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
@@ -144,25 +270,37 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
     for match in _CAPITALISED.finditer(plain):
         if match.start() in taken:
             continue
-        word = folded[match.start() : match.end()]
+        word = folded[match.start() : match.end()].removesuffix("'s")  # "Amelia's"
         parts = word.split("-")
         if word not in names and not (len(parts) > 1 and all(p in names for p in parts)):
             continue
         end = match.end()
         kind = "given"
         follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
-        if follower and folded[follower.start() : follower.end()] not in _NOT_SURNAME:
+        surname = folded[follower.start() : follower.end()] if follower else ""
+        if follower and surname not in _NOT_SURNAME and not surname.endswith(_NOT_SURNAME_ENDS):
             end, kind = follower.end(), "full"
             taken.add(follower.start())
+        if " ".join(folded[match.start() : end].split()) in famous:
+            continue  # "Albert Einstein", "Tom Gates": known to everyone, nobody's pupil
         adult = _is_adult(text, match.start(), end)
         unsure = kind == "given" and word in ambiguous
         found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
+    for match in _ROLE_THEN_NAME.finditer(plain):  # "Kollegin Maria", "pupil Josh"
+        name = match.group("name")
+        if match.start("name") in taken or name.lower() in _NOT_SURNAME:
+            continue
+        end = match.end("name")
+        follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
+        if follower and folded[follower.start() : follower.end()] not in _NOT_SURNAME:
+            end = follower.end()
+        taken.add(match.start("name"))
+        adult = _is_adult(text, match.start("name"), end)
+        found.append(Mention(match.start("name"), end, "given", adult=adult))
     for match in _FAMILY.finditer(plain):
         if folded[match.start() : match.end()].removeprefix("the ").split()[0] in _NOT_NAME:
             continue  # "our family law team"
         found.append(Mention(match.start(), match.end(), "family", adult=True))
-    if guess_names:
-        found += _guessed_names(text, taken | {m.start for m in found})
     for match in _COMPANY.finditer(plain):
         found.append(Mention(match.start(), match.end(), "company", adult=True))
     for match in _ROOM.finditer(folded):
@@ -172,18 +310,134 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
     return found
 
 
-_FAMILY = re.compile(r"(?<![\w-])(?:the\s+)?[A-Z][\w'’-]+\s+family(?:['’]s)?(?!\w)")
-_PAIR = re.compile(r"(?<=[a-z,;:–-]\s)[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?\s[A-Z][a-z'’]+(?:-[A-Z][a-z]+)?(?![\w-])")
+_FAMILY = re.compile(
+    r"(?<![\w-])(?:the\s+)?[A-Z][\w'-]+\s+(?:family|children|kids|twins|household|couple)"
+    r"(?:[']s?)?(?!\w)"
+)
+_PAIR = re.compile(
+    r"(?<=[a-z,;:\u2013-]\s)[A-Z][a-z']+(?:-[A-Z][a-z]+)?\s[A-Z][a-z']+(?:-[A-Z][a-z]+)?(?![\w-])"
+)
 _NOT_NAME = frozenset(
-    "the a an our your their his her its this that these those in on at for from with by of to "
-    "and or but new old north south east west great high royal national british english german "
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday year reception class grade form "
-    "nhs school college university hospital trust clinic ward court council street road lane "
-    "centre center museum park church house hall day week month christmas easter science art "
-    "music sports team office group company ltd plc limited association society foundation "
-    "department unit centre services service bank city county town club fund project award "
-    "cup league university's school's".split()
+    [
+        "the",
+        "a",
+        "an",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "with",
+        "by",
+        "of",
+        "to",
+        "and",
+        "or",
+        "but",
+        "new",
+        "old",
+        "north",
+        "south",
+        "east",
+        "west",
+        "great",
+        "high",
+        "royal",
+        "national",
+        "british",
+        "english",
+        "german",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "year",
+        "reception",
+        "class",
+        "grade",
+        "form",
+        "nhs",
+        "school",
+        "college",
+        "university",
+        "hospital",
+        "trust",
+        "clinic",
+        "ward",
+        "court",
+        "council",
+        "street",
+        "road",
+        "lane",
+        "centre",
+        "center",
+        "museum",
+        "park",
+        "church",
+        "house",
+        "hall",
+        "day",
+        "week",
+        "month",
+        "christmas",
+        "easter",
+        "science",
+        "art",
+        "music",
+        "sports",
+        "team",
+        "office",
+        "group",
+        "company",
+        "ltd",
+        "plc",
+        "limited",
+        "association",
+        "society",
+        "foundation",
+        "department",
+        "unit",
+        "centre",
+        "services",
+        "service",
+        "bank",
+        "city",
+        "county",
+        "town",
+        "club",
+        "fund",
+        "project",
+        "award",
+        "cup",
+        "league",
+        "university's",
+        "school's",
+    ]
 )
 
 
@@ -197,9 +451,19 @@ def _guessed_names(text: PreparedText, taken: set[int]) -> list[Mention]:
     return found
 
 
+_OUR_ROLE = re.compile(
+    r"(?<!\w)(?:our|unser(?:e[rnms]?)?)\s+(?:[\w-]+\s+){0,2}?(?:lead|head|manager|director|officer"
+    r"|assistant|coordinator|administrator|receptionist|colleague|engineer|developer|designer"
+    r"|accountant|driver|leiter(?:in)?|kolleg(?:e|in)|mitarbeiter(?:in)?|chef(?:in)?|assistent(?:in)?"
+    r"|referent(?:in)?|koordinator(?:in)?|sachbearbeiter(?:in)?|fahrer(?:in)?|buchhalter(?:in)?)"
+    r"(?!\w)"
+)
+
+
 def role_mentions(text: PreparedText, sector: str) -> list[Mention]:
-    """Singled-out people without a name: "unsere Patientin", "our colleague"."""
-    pattern = compile_terms(vocabulary(sector, "health_data", "subjects"))
-    if pattern is None:
-        return []
-    return [Mention(m.start(), m.end(), "role") for m in pattern.finditer(text.folded)]
+    """Singled-out people without a name: "unsere Patientin", "our marketing lead"."""
+    pattern = lexicon_pattern(sector, "health_data", "subjects")
+    found = [Mention(m.start(), m.end(), "role") for m in _OUR_ROLE.finditer(text.folded)]
+    if pattern is not None:
+        found += [Mention(m.start(), m.end(), "role") for m in pattern.finditer(text.folded)]
+    return found

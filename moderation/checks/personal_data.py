@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import phonenumbers
-import re
 from django.utils.translation import gettext_lazy as _
 from stdnum import iban as stdnum_iban
 
@@ -49,13 +49,17 @@ _PHONE = re.compile(
     r"(?<![\w+/.,:-])(?<!\d[ /-])(?:"
     r"(?P<intl>(?:\+|00)[1-9]\d{0,2}[ /-]?(?:\(0\)[ /-]?)?\(?\d{1,5}\)?(?:[ /-]{0,3}\d{1,8}){1,5})"
     r"|(?P<national>\(0\d{1,5}\)[ /-]?\d{2,8}(?:[ -]\d{1,8}){0,4}"
-    r"|0\d{1,5}(?:[ /-]|\s/\s)?\d{2,8}(?:[ -]\d{1,8}){0,4})"
-    r"|(?P<us>\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4})"
+    r"|0\d{1,5}(?:[ /-]|\s[/-]\s)?\d{2,8}(?:[ -]\d{1,8}){0,4})"
+    r"|(?P<us>\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4})"
     r")(?!\w|[.,]\d)"
 )
 _PHONE_CUE = re.compile(
     r"(?:tel|telefon\w*|fon|phone|mobil\w*|handy|cell|call|ring|anruf\w*|ruf\w*|whatsapp|sms|text"
     r"|fax|hotline|erreichbar|reach|kontakt|contact|nummer|number|durchwahl)\W{0,12}$"
+)
+_HOTLINE = re.compile(
+    r"(?:notruf|seelsorge|hotline|helpline|sorgentelefon|kummer|childline|samaritans|poison"
+    r"|krisendienst|krisentelefon|bereitschaftsdienst|notdienst)\w*\W+(?:\w+\W+){0,3}$"
 )
 _REGIONS = {"de": ("DE", "AT", "CH", "GB"), "en": ("GB", "DE", "AT", "CH")}
 # Public hotlines, toll-free and shared-cost numbers are nobody's personal data.
@@ -104,7 +108,7 @@ class PhoneCheck(Check):
             number = parse_phone(candidate, context.language, kind)
             if number is None:
                 continue
-            valid = phonenumbers.is_valid_number(number)
+            valid = phonenumbers.is_valid_number(number) or kind == "us"  # "555-123-4567"
             if not valid:
                 # Only a possible number (fictional ranges like 07700 900123): needs a cue
                 # ("Tel.", "call") or an unmistakable phone shape.
@@ -113,6 +117,8 @@ class PhoneCheck(Check):
                     continue
             elif phonenumbers.number_type(number) in _SERVICE_TYPES:
                 continue
+            if _HOTLINE.search(folded, max(0, match.start() - 40), match.start()):
+                continue  # "Giftnotruf 089 19240": a public helpline, nobody's own number
             yield self.finding(text, *match.span(), _("A phone number."))
 
 
@@ -147,11 +153,14 @@ def valid_iban_prefix(candidate: str) -> int:
 
 
 # --- date of birth --------------------------------------------------------------------------
-_MONTH = (
-    r"(?:januar|jan|februar|feb|marz|maerz|mar|april|apr|mai|juni|jun|juli|jul|august|aug"
-    r"|september|sept|sep|oktober|okt|november|nov|dezember|dez|january|february|march|may|june"
-    r"|july|october|oct|december|dec)\.?"
-)
+_MONTHS = (
+    "januar", "jan", "februar", "feb", "marz", "maerz", "mar", "april", "apr", "mai", "juni",
+    "jun", "juli", "jul", "august", "aug", "september", "sept", "sep", "oktober", "okt",
+    "november", "nov", "dezember", "dez", "january", "february", "march", "may", "june", "july",
+    "october", "oct", "december", "dec",
+)  # fmt: skip
+# Longest names first, so that "March" is not read as "Mar" + "ch".
+_MONTH = "(?:" + "|".join(sorted(set(_MONTHS), key=len, reverse=True)) + r")\.?"
 _DATE = (
     r"(?:\d{1,2}\.\s?\d{1,2}\.(?:\s?(?:19|20)?\d{2}(?!\d))?"
     r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})(?!\d)"
@@ -161,7 +170,8 @@ _DATE = (
     rf"|{_MONTH}\s+\d{{4}})"
 )
 _BIRTH = (
-    r"(?:geboren|geb\.|geb|born|dob|d\.o\.b\.?|date\s+of\s+birth|birth\s*date|geburtsdatum"
+    r"(?:geboren|geb\.?-?\s?datum|geburtsdat\.|geb\.|geb|born|dob|d\.o\.b\.?|date\s+of\s+birth"
+    r"|birth\s*date|geburtsdatum"
     r"|geburtstag|birthday|\*)"
 )
 _AGE_WORD = (
@@ -170,7 +180,8 @@ _AGE_WORD = (
     r"|elf|zwolf|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|achtzehn)"
 )
 _DATE_OF_BIRTH = re.compile(
-    rf"(?<!\w){_BIRTH}[\s:,]*(?:(?:am|on|den|the|in|ist|is|was|war)\s+){{0,2}}{_DATE}"
+    rf"(?<!\w){_BIRTH}[\s:,\u2013\u2014-]*(?:(?:am|on|den|the|in|ist|is|was|war)\s+){{0,2}}{_DATE}"
+    rf"|(?<!\w)(?:geboren|geb\.|born|dob|jahrgang)[\s:,]*(?:(?:im\s+jahr|in)\s+)?(?:19|20)\d\d(?!\d)"
     rf"|(?<!\w)(?:am|on)\s+{_DATE}\s+(?:\w+\s+){{0,2}}(?:geboren|born|zur\s+welt)"
     rf"|(?<!\w)(?:turns?|turned|will\s+be|wird|werden|wurde)\s+{_AGE_WORD}\s+"
     rf"(?:(?:years?\s+old|jahre\s+alt)\s+)?(?:on|am)\s+{_DATE}"
@@ -184,8 +195,13 @@ _INSTITUTION_BIRTHDAY = re.compile(
     r"schule|school|kanzlei|firm|klinik|clinic|praxis|practice|unternehmen|company|firma|verein"
     r"|jubilaum|anniversary|grundung|founded|gegrundet"
 )
+# Every form above holds one of these (a cheap test before the expensive pattern).
+_BIRTH_HINT = re.compile(
+    r"geb|born|dob|d\.o\.b|birth|geburt|turn|wird|werden|wurde|will\s+be|\*|welt"
+)
+_BIRTHDAY = re.compile(r"geburtstag|birthday")
 _BORN = re.compile(r"geboren|born|(?<!\w)geb(?:\.|(?!\w))|dob|d\.o\.b|geburtsdatum|date of birth")
-_OLD_YEAR = re.compile(r"(?<!\d)1[0-8]\d\d(?!\d)|(?<!\d)19[0-2]\d(?!\d)")
+_OLD_YEAR = re.compile(r"(?<!\d)1[0-8]\d\d(?!\d)|(?<!\d)190\d(?!\d)")  # before 1910: history
 
 
 class DateOfBirthCheck(Check):
@@ -194,11 +210,13 @@ class DateOfBirthCheck(Check):
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         folded = text.folded
+        if not _BIRTH_HINT.search(folded):
+            return
         for match in _DATE_OF_BIRTH.finditer(folded):
             matched = match.group()
             if _OLD_YEAR.search(matched):  # a historical figure, not a person of ours
                 continue
-            if not _BORN.search(matched):
+            if not _BORN.search(matched) and _BIRTHDAY.search(matched):
                 around = folded[max(0, match.start() - 60) : match.end() + 20]
                 if _INSTITUTION_BIRTHDAY.search(around):
                     continue
@@ -245,6 +263,11 @@ _EN_SUFFIX = (
     r"|Terrace|Gardens|Square|Sq|Boulevard|Blvd|Row|Grove|Mews|Parade|Walk)"
 )
 _NOT_STREET_WORD = re.compile(rf"(?<![a-z]){_NOT_STREET}(?:platz|steig|markt|ring)(?:\s|$)")
+# "99 Bishopsgate, London EC2M 3XD": no street word, but a UK postcode.
+_STREET_UK_POSTCODE = re.compile(
+    r"(?<![\w.,/-])\d{1,4}[A-Za-z]?\s+(?:[A-Z][\w']+\s+){0,3}[A-Z][\w']+,\s+"
+    r"(?:[A-Z][\w']+\s+){0,2}[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?!\w)"
+)
 _STREET_EN = re.compile(
     r"(?<![\w.,/-])\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][\w']+\s+){1,3}"
     rf"{_EN_SUFFIX}(?!\w)\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)(?!\w))?"
@@ -257,7 +280,7 @@ class StreetAddressCheck(Check):
     categories = ("street_address",)
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
-        for pattern in (_STREET_DE, _STREET_EN):
+        for pattern in (_STREET_DE, _STREET_EN, _STREET_UK_POSTCODE):
             for match in pattern.finditer(text.plain):
                 start, end = match.span()
                 if pattern is _STREET_DE and _NOT_STREET_WORD.search(match.group().lower()):

@@ -12,11 +12,10 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-import re
 from django.utils.translation import gettext_lazy as _
 
 from moderation.checks.base import Check, CheckContext, Finding
-from moderation.checks.lexicons import compile_terms, vocabulary
+from moderation.checks.lexicons import fold, lexicon_pattern, vocabulary
 from moderation.checks.people import Mention, mentions, role_mentions, sentence_of, sentences
 from moderation.checks.text import PreparedText
 
@@ -26,36 +25,89 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _words(terms: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(" ".join(t.lower().split()) for t in terms)
+def _words(sector: str, category: str, key: str) -> frozenset[str]:
+    return frozenset(fold(t) for t in vocabulary(sector, category, key))
 
 
 # --- minor identified ---------------------------------------------------------------------------
 _CLASS = re.compile(
     r"(?<!\w)(?:klasse|kl\.|class|form|year|grade|jahrgang|jahrgangsstufe|stufe|jg\.?|y)\s?"
     r"\d{1,2}\s?[a-f]?(?!\w)"
-    r"|(?<![\w.,/€$£-])\d{1,2}[a-f](?![\w])"
-    r"|(?<!\w)\d{1,2}\.\s?klasse\w*"
+    r"|(?<![\w.,/€$£-])\d{1,2}(?:[a-f]|(?<=[\s(]\d)[a-z]|(?<=[\s(]\d\d)[a-z])(?![\w])"
+    r"(?<![\s(]\d[ghklmstx])(?<![\s(]\d\d[ghklmstx])"
+    r"|(?<!\w)(?!(?:our|the|a|this|that|her|his|their|my|your|whole|entire|same|each|every"
+    r"|year|reception|next|last|first|one|new|art|music|dance|yoga|fitness|cooking|master)\s)"
+    r"[a-z]+\s+class(?!\w)"
+    r"|(?<!\w)\d{1,2}\.\s?(?:klasse|schulstufe|jahrgangsstufe|stufe|schuljahr)\w*"
+    r"|(?<!\w)(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth"
+    r"|ninth|tenth|eleventh|twelfth)[\s-]+grade(?!\w)"
     r"|(?<!\w)(?:erste|zweite|dritte|vierte|funfte|sechste|siebte|achte|neunte|zehnte)[nr]?\s+klasse"
-    r"|(?<!\w)(?:reception|nursery|kindergarten|kita|vorschule|hort|ogs|sixth\s+form)(?!\w)"
+    r"|(?<!\w)(?:nursery|kindergarten|kita|vorschule|hort|ogs|sixth\s+form)(?!\w)"
+    r"|(?<!\w)in\s+reception(?!\w)|(?<!\w)reception\s+(?:class|pupil|child|children|year)"
+    r"|(?<!\w)\w+gruppe(?!\w)"  # the Kita's "Sonnengruppe"
+    r"|(?<!\w)(?!(?:welt|ober|mittel|unter|extra|premium|luxus|kompakt|gewichts|spitzen|erste"
+    r"|zweite|business|economy)klasse)\w+klasse(?!\w)"  # "Mauseklasse", "Altersklasse"
 )
 _AGE = re.compile(
     r"\(\s?(?P<a>\d{1,2})\s?(?:j\.?|jahre|yrs?|years?)?\s?\)"
     r"|(?<!\w)(?P<b>\d{1,2})[- ]?(?:jahrige\w*|jahriger|jahrig|jahre\s+alt|j\.\s)"
     r"|(?<!\w)(?:aged?|alter|im\s+alter\s+von)\s+(?P<c>\d{1,2})(?!\d)"
     r"|(?<!\w)(?P<d>\d{1,2})[- ](?:years?[- ]old|yo)(?!\w)"
+    r"|[,(]\s*(?P<e>\d{1,2})\s*(?:jahre|years|yrs)(?!\w)"
+    r"|(?<!\w)(?:she'?ll|he'?ll|will|wird)\s+(?:be|turn)?\s*(?P<f>\d{1,2})(?![\d:.,]\d|\w)"
     r"|(?<!\w)(?:acht|neun|zehn|elf|zwolf|sieben|sechs|funf|vier|drei)jahrig\w*"
     r"|(?<!\w)(?:eight|nine|ten|eleven|twelve|seven|six|five|four|three)[- ]year[- ]old"
+    r"|(?<!\w)(?:zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|elf|zwolf|dreizehn|vierzehn"
+    r"|funfzehn|sechzehn|siebzehn)\s+jahre\s+alt"
+    r"|(?<!\w)(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen)\s+years?\s+old"
 )
 # A birth year that makes the person a minor.
 _CHILD_BORN_AFTER = datetime.date.today().year - 18
 _BIRTH_YEAR = re.compile(
     r"(?:geb\.?|geboren|born|dob|jahrgang|\*)[^\n]{0,25}?(?<!\d)(?P<year>(?:19|20)\d\d)(?!\d)"
 )
+_THANKS = re.compile(r"(?<!\w)(?:danke|dank|thanks|thank)(?!\w)")
+_BARE_AGE = re.compile(r"\s*[,(]\s*(\d{1,2})\s*(?:[,)]|\s+(?:from|aus|in|der|of|von)\s)")
 _ACHIEVEMENT = re.compile(
     r"(?<!\w)(?:gewinnt|gewann|gewonnen|sieger\w*|siegt\w*|gewinner\w*|won|wins|winner\w*"
     r"|gluckwunsch\w*|congratulation\w*|stolz|proud|platz\s+\d|first\s+place|erster?\s+platz"
     r"|preistrager\w*|champion\w*|medaille\w*|medal\w*|award\w*|auszeichnung\w*|urkunde)(?!\w)"
+)
+
+
+# A teacher's relation to a class: "Anna Weber übernimmt die 3c", "Mrs Green and her Year 4".
+_LEADS = re.compile(
+    r"(?:ubernimmt|ubernehmen|unterrichtet|unterrichten|leitet|betreut|begleitet|begleiten"
+    r"|teaches|taught|teaching|takes|took|leads|led|runs|will\s+take|is\s+taking|coached|coaches"
+    r"|ihre[rnms]?|seine[rnms]?|her|his|their|'s)\W+(?:\w+\W+){0,2}$"
+)
+
+
+_LEADS_BEFORE = re.compile(
+    r"(?:ubernimmt|unterrichtet|leitet|betreut|begleitet|teaches|takes|leads|runs)\W+$"
+)
+
+
+def _leads_class(folded: str, mention: Mention, class_start: int) -> bool:
+    """Whether the class is the person's to teach (then the person is no pupil)."""
+    if class_start < mention.end:
+        return False
+    if folded[mention.start : mention.end].endswith("'s"):
+        return class_start - mention.end < 30  # "Tom Baker's Year 5 class"
+    between = folded[mention.end : class_start]
+    before = folded[max(0, mention.start - 25) : mention.start]
+    return len(between) < 60 and bool(_LEADS.search(between) or _LEADS_BEFORE.search(before))
+
+
+_WORK_OF = re.compile(
+    r"(?:projekt\w*|lesung|buch|bucher|buchern|roman|romane|geschichte|gedicht|werk|werke|film"
+    r"|book|books|novel|novels|poem|poems|story|stories|reading|biografie|biography|thema|topic"
+    r"|author|autorin|autor|writer|schriftstellerin|schriftsteller)\W+(?:\w+\W+){0,2}$"
+)
+_INSTITUTION_AFTER = re.compile(
+    r"[\s-]+(?:haus|zentrum|schule|gymnasium|museum|preis|stiftung|house|centre|center|school"
+    r"|museum|award|prize|foundation|trust|institut|institute|strasse|street|platz|square)(?!\w)"
 )
 
 
@@ -65,13 +117,24 @@ class MinorIdentifiedCheck(Check):
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         folded = text.folded
-        children = compile_terms(vocabulary(context.sector, "minor_identified", "child_words"))
+        children = lexicon_pattern(context.sector, "minor_identified", "child_words")
         for mention in mentions(text):
             if mention.kind not in {"given", "full"} or mention.adult:
                 continue
+            if _WORK_OF.search(folded, max(0, mention.start - 40), mention.start) or (
+                _INSTITUTION_AFTER.match(folded, mention.end)
+            ):
+                continue  # "Bücher von Cornelia Funke", "das Anne Frank Zentrum": no pupil
             s_start, s_end = sentence_of(text, mention.start)
-            lo, hi = max(s_start, mention.start - 90), min(s_end, mention.end + 150)
-            markers: list[tuple[int, int]] = [m.span() for m in _CLASS.finditer(folded, lo, hi)]
+            short = s_end - s_start < 60 and not _THANKS.search(folded, s_start, s_end)
+            previous = sentence_of(text, s_start - 1)[0] if s_start and short else s_start
+            # A short sentence continues the one before: "Die Jahrgänge 2013/14 gewinnen!
+            # Torschützen: Luca Meyer und Ben Wolf."
+            lo, hi = max(previous, mention.start - 90), min(s_end, mention.end + 150)
+            classes = list(_CLASS.finditer(folded, lo, hi))
+            if any(_leads_class(folded, mention, m.start()) for m in classes):
+                continue  # a teacher and their class
+            markers: list[tuple[int, int]] = [m.span() for m in classes]
             for match in _BIRTH_YEAR.finditer(folded, lo, hi):
                 if int(match.group("year")) > _CHILD_BORN_AFTER:
                     markers.append(match.span())
@@ -81,11 +144,14 @@ class MinorIdentifiedCheck(Check):
                     markers.append(match.span())
             if children is not None:
                 markers += [m.span() for m in children.finditer(folded, lo, hi)]
+            age = _BARE_AGE.match(folded, mention.end)
+            if age and int(age.group(1)) < 18:  # "Ava Thompson, 9, whose drawing ..."
+                markers.append(age.span())
             if (
                 not markers
                 and mention.kind == "full"
                 and context.sector == "school"
-                and _ACHIEVEMENT.search(folded, s_start, s_end)
+                and _ACHIEVEMENT.search(folded, lo, s_end)
             ):
                 markers.append((mention.start, mention.end))
             if not markers:
@@ -96,8 +162,9 @@ class MinorIdentifiedCheck(Check):
 
 
 # --- health data --------------------------------------------------------------------------------
+_FOLLOWING = re.compile(r"[\s-]+(\w+(?:\s+\w+)?)")
+_PROPER_NOUN = re.compile(r"[A-Z]\w*(?:\s+[A-Z]\w*)*\s+[A-Z][a-z]")
 _PRONOUN = re.compile(r"(?<!\w)(?:er|sie|ihm|ihr\w*|sein\w*|he|she|him|his|her|hers)(?!\w)")
-_WORD_AROUND = re.compile(r"\w[\w-]*$")
 
 
 class HealthDataCheck(Check):
@@ -106,12 +173,13 @@ class HealthDataCheck(Check):
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         sector = context.sector
-        conditions = compile_terms(vocabulary(sector, "health_data", "conditions"))
+        conditions = lexicon_pattern(sector, "health_data", "conditions")
         if conditions is None:
             return
         folded = text.folded
-        heads = _words(vocabulary(sector, "health_data", "topic_heads"))
-        markers = compile_terms(vocabulary(sector, "health_data", "topic_markers"))
+        heads = _words(sector, "health_data", "topic_heads")
+        exact = _words(sector, "health_data", "conditions")  # never a mere topic
+        markers = lexicon_pattern(sector, "health_data", "topic_markers")
         guess = context.language == "en"
         people = [
             m for m in mentions(text, guess_names=guess) if not m.ambiguous and m.kind != "company"
@@ -119,9 +187,12 @@ class HealthDataCheck(Check):
         people += role_mentions(text, sector)
         for match in conditions.finditer(folded):
             span = match.span()
+            if context.language == "en" and _PROPER_NOUN.match(text.plain, span[0]):
+                continue  # "Operation Clean Desk", "Stroke Association": a name
+
             if any(_overlaps(span, (m.start, m.end)) and m.kind != "room" for m in people):
                 continue  # "Dr. Krebs": a surname, not a diagnosis
-            if self._is_topic(folded, match, heads):
+            if self._is_topic(folded, match, heads, exact):
                 continue
             subject = self._subject(text, span, people, markers)
             if subject is None:
@@ -130,16 +201,18 @@ class HealthDataCheck(Check):
             yield self.finding(text, start, end, _("Health data of an identifiable person."))
 
     @staticmethod
-    def _is_topic(folded: str, match: re.Match, heads: frozenset[str]) -> bool:
-        """"Krebsvorsorge", "cancer research", "flu vaccination": a topic, not a condition."""
+    def _is_topic(
+        folded: str, match: re.Match, heads: frozenset[str], exact: frozenset[str]
+    ) -> bool:
+        """ "Krebsvorsorge", "cancer research", "flu vaccination": a topic, not a condition."""
         word = match.group()
         end = match.end()
-        if " " not in word and word.endswith(tuple(heads)):
+        if " " not in word and word not in exact and word.endswith(tuple(heads)):
             # the whole compound: a match ends at a word end, so look at its head
             for head in heads:
                 if len(word) > len(head) + 2 and word.endswith(head):
                     return True
-        following = re.match(r"[\s-]+(\w+(?:\s+\w+)?)", folded[end : end + 30])
+        following = _FOLLOWING.match(folded, end, end + 30)
         if following:
             first = following.group(1).split()[0]
             if first in heads or following.group(1) in heads:
@@ -177,6 +250,78 @@ class HealthDataCheck(Check):
 
 
 # --- client matter ------------------------------------------------------------------------------
+_CLIENT_WORD = re.compile(r"mandant|klient|client")
+_AFTER_CLIENT = re.compile(
+    r"[\s,:]*(?:(?:die|der|den|dem|the|our|unsere?[nmr]?|herrn?|frau|mr|mrs|ms|dr|a|an"
+    r"|named|called)\.?\s+){0,3}"
+)
+_BEFORE_CLIENT = re.compile(
+    r"[\s,(]*(?:(?:unsere?[nmr]?|our|the|die|der|ist|is|was|war|als|as)\s+){0,3}"
+)
+
+
+def _names_client(folded: str, client: re.Match, party: Mention) -> bool:
+    """Whether the client word and the name stand together: "our client Acme Ltd",
+    "Mandantin Frau Koch", "Frau Koch, unsere Mandantin"."""
+    if party.start >= client.end():
+        return _AFTER_CLIENT.fullmatch(folded, client.end(), party.start) is not None
+    return party.end <= client.start() and (
+        _BEFORE_CLIENT.fullmatch(folded, party.end, client.start()) is not None
+    )
+
+
+_CLIENT_NOUNS = frozenset(("mandant", "mandantin", "klient", "klientin", "client"))
+_NAME_AFTER = re.compile(r"\s+([A-Z][\w'-]+)(?!\w)")
+_NOT_NAME_AFTER = frozenset(
+    [
+        "und",
+        "and",
+        "der",
+        "die",
+        "das",
+        "den",
+        "dem",
+        "des",
+        "mit",
+        "with",
+        "in",
+        "im",
+        "am",
+        "an",
+        "auf",
+        "for",
+        "fur",
+        "von",
+        "vom",
+        "zu",
+        "zum",
+        "zur",
+        "bei",
+        "the",
+        "gmbh",
+        "ag",
+        "ltd",
+        "inc",
+        "llc",
+    ]
+)
+# Our own people: "Rechtsanwältin Dr. Weber", "partner Tom Hill" are no clients.
+_OUR_LAWYER = re.compile(
+    r"(?:rechtsanwalt|rechtsanwaltin|anwalt|anwaltin|notar|notarin|kollege|kollegin|partner"
+    r"|partnerin|fachanwalt|fachanwaltin|referendar|referendarin|solicitor|barrister|lawyer"
+    r"|attorney|associate|counsel|colleague|trainee|paralegal|ra|rain)[,:]?\s+"
+    r"(?:(?:dr|prof|herr|frau|mr|mrs|ms)\.?\s+){0,2}$"
+)
+_LEGAL_TOPIC = re.compile(
+    r"(?<!\w)(?:uber|about|zum thema|thema|spricht|sprach|talk|talks|webinar|vortrag|seminar"
+    r"|erklart|explains|explained|berat zu|berat bei|advises on|advice on|guide|leitfaden|tipps"
+    r"|tips|informiert|informs|workshop|fortbildung|training)(?!\w)"
+)
+# "our litigation team", "Insolvenzrecht": the firm's practice, not a client's matter.
+_PRACTICE_AREA = re.compile(
+    r"[\s-]*(?:team|teams|department|group|practice|praxis|abteilung|bereich|law|lawyer|lawyers"
+    r"|recht|rechts|anwalt|anwaltin|anwalte|partner|specialist|expert|experte|expertin)(?!\w)"
+)
 _VERSUS = re.compile(r"\s(?:gegen|against|v\.|vs\.?|\./\.)\s")
 
 
@@ -186,8 +331,8 @@ class ClientMatterCheck(Check):
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         folded = text.folded
-        clients = compile_terms(vocabulary(context.sector, "client_matter", "client_words"))
-        matters = compile_terms(vocabulary(context.sector, "client_matter", "matters"))
+        clients = lexicon_pattern(context.sector, "client_matter", "client_words")
+        matters = lexicon_pattern(context.sector, "client_matter", "matters")
         if clients is None or matters is None:
             return
         parties = [
@@ -196,7 +341,18 @@ class ClientMatterCheck(Check):
             if m.kind in {"titled", "full", "company", "family", "guessed"}
             or (m.kind == "given" and not m.ambiguous)
         ]
-        if not parties or (context.sector != "law_firm" and not clients.search(folded)):
+        client_hits = list(clients.finditer(folded))
+        for hit in client_hits:  # "Mandantin Schulz", "client Okafor": the name after the word
+            if hit.group() not in _CLIENT_NOUNS:
+                continue
+            name = _NAME_AFTER.match(text.plain, hit.end())
+            if name and folded[name.start(1) : name.end(1)] not in _NOT_NAME_AFTER:
+                parties.append(Mention(name.start(1), name.end(1), "named_client", adult=True))
+        parties = [
+            p for p in parties if not _OUR_LAWYER.search(folded, max(0, p.start - 40), p.start)
+        ]
+        parties.sort(key=lambda m: m.start)
+        if not parties or (context.sector != "law_firm" and not client_hits):
             return
         spans = sentences(text)
         for index, (s_start, s_end) in enumerate(spans):
@@ -210,20 +366,26 @@ class ClientMatterCheck(Check):
                     m
                     for m in matters.finditer(folded, s_start, window_end)
                     if not any(_overlaps(m.span(), (p.start, p.end)) for p in parties)
+                    and not _PRACTICE_AREA.match(folded, m.end())
                 ),
                 None,
             )
             versus = _VERSUS.search(folded, s_start, s_end)
-            named_client = client and any(
-                abs(p.start - client.end()) < 40 or abs(client.start() - p.end) < 40 for p in here
+            named_client = (
+                client is not None
+                and _CLIENT_WORD.search(client.group())
+                and any(_names_client(folded, client, p) for p in here)
             )
             law_firm = context.sector == "law_firm"
             if client and (matter or named_client):
                 anchor = client.span()
-            elif law_firm and versus and len(here) >= 2 and matter:
-                anchor = versus.span()
-            elif law_firm and matter and any(p.kind in {"titled", "company", "family"} for p in here):
-                anchor = matter.span()
+            elif law_firm and matter and not self._topic(folded, here, matter):
+                if versus and len(here) >= 2:
+                    anchor = versus.span()
+                elif any(p.kind in {"titled", "company", "family"} for p in here):
+                    anchor = matter.span()
+                else:
+                    continue
             else:
                 continue
             party = min(here, key=lambda p: abs(p.start - anchor[0]))
@@ -233,12 +395,24 @@ class ClientMatterCheck(Check):
             start, end = min(p[0] for p in points), max(p[1] for p in points)
             yield self.finding(text, start, end, _("A named client's matter."))
 
+    @staticmethod
+    def _topic(folded: str, parties: list[Mention], matter: re.Match) -> bool:
+        """ "Dr. Weber spricht über Scheidung": the matter is a topic, not a client's case."""
+        for party in parties:
+            lo, hi = sorted((party.end, matter.start()))
+            if _LEGAL_TOPIC.search(folded, lo, max(lo, hi)):
+                return True
+        return False
+
 
 # --- insider financial ---------------------------------------------------------------------------
 _AMOUNT = re.compile(
     r"(?:[€$£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:%|prozent|percent|per\s+cent|€|eur|euro|usd|gbp|mio"
     r"|mrd|millionen|million|millions|milliarden|billion|bn|m)(?!\w))"
 )
+
+
+_FIGURES = re.compile(r"zahlen|ergebnis|numbers|figures|results|deal|growth|wachstum|rekord|record")
 
 
 class InsiderFinancialCheck(Check):
@@ -248,11 +422,11 @@ class InsiderFinancialCheck(Check):
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         sector = context.sector
         folded = text.folded
-        strong_cues = compile_terms(vocabulary(sector, "insider_financial", "strong_cues"))
-        weak_cues = compile_terms(vocabulary(sector, "insider_financial", "weak_cues"))
-        strong_terms = compile_terms(vocabulary(sector, "insider_financial", "strong_terms"))
-        weak_terms = compile_terms(vocabulary(sector, "insider_financial", "weak_terms"))
-        calendar = compile_terms(vocabulary(sector, "insider_financial", "calendar_markers"))
+        strong_cues = lexicon_pattern(sector, "insider_financial", "strong_cues")
+        weak_cues = lexicon_pattern(sector, "insider_financial", "weak_cues")
+        strong_terms = lexicon_pattern(sector, "insider_financial", "strong_terms")
+        weak_terms = lexicon_pattern(sector, "insider_financial", "weak_terms")
+        calendar = lexicon_pattern(sector, "insider_financial", "calendar_markers")
         cues = [(m, True) for m in strong_cues.finditer(folded)] if strong_cues else []
         cues += [(m, False) for m in weak_cues.finditer(folded)] if weak_cues else []
         if not cues:
@@ -269,8 +443,13 @@ class InsiderFinancialCheck(Check):
             term = strong_terms.search(folded, s_start, s_end) if strong_terms else None
             term = term or (strong_terms.search(folded, lo, hi) if strong_terms else None)
             if term is None and weak_terms is not None:
+                # "Zahlen", "results", "million": financial only next to an amount, or in a
+                # company's post after a clear cue ("unter uns: die Zahlen sind super")
                 weak = weak_terms.search(folded, lo, hi)
-                if weak and (sector == "company" or _AMOUNT.search(folded, lo, hi)):
+                if weak and (
+                    _AMOUNT.search(folded, lo, hi)
+                    or (strong and sector == "company" and _FIGURES.match(weak.group()))
+                ):
                     term = weak
             if term is None:
                 continue

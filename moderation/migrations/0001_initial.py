@@ -7,217 +7,547 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0006_institution_require_second_factor'),
-        ('feeds', '0005_tenant_references'),
+        ("accounts", "0006_institution_require_second_factor"),
+        ("feeds", "0005_tenant_references"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verdict', models.CharField(choices=[('approve', 'Approved'), ('reject', 'Rejected'), ('request_changes', 'Changes requested'), ('override', 'Blocked terms overridden'), ('retract', 'Retracted')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('rendered_hashes', models.JSONField(blank=True, default=dict)),
-                ('policy_version', models.PositiveIntegerField()),
-                ('publish_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='feeds.post')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.membership')),
-                ('revision', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='feeds.revision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("request_changes", "Changes requested"),
+                            ("override", "Blocked terms overridden"),
+                            ("retract", "Retracted"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("rendered_hashes", models.JSONField(blank=True, default=dict)),
+                ("policy_version", models.PositiveIntegerField()),
+                ("publish_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="feeds.post",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="feeds.revision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'indexes': [models.Index(fields=['institution', 'post', 'created_at'], name='decision_by_post'), models.Index(fields=['institution', 'revision'], name='decision_by_revision')],
+                "ordering": ["created_at", "id"],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "indexes": [
+                    models.Index(
+                        fields=["institution", "post", "created_at"], name="decision_by_post"
+                    ),
+                    models.Index(fields=["institution", "revision"], name="decision_by_revision"),
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('check_name', models.CharField(max_length=60)),
-                ('category', models.CharField(max_length=40)),
-                ('start', models.PositiveIntegerField()),
-                ('end', models.PositiveIntegerField()),
-                ('severity', models.CharField(choices=[('block', 'Blocked'), ('high', 'High'), ('warning', 'Warning'), ('info', 'Note')], max_length=10)),
-                ('explanation', models.TextField(blank=True)),
-                ('matched', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('revision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='feeds.revision')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("check_name", models.CharField(max_length=60)),
+                ("category", models.CharField(max_length=40)),
+                ("start", models.PositiveIntegerField()),
+                ("end", models.PositiveIntegerField()),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("block", "Blocked"),
+                            ("high", "High"),
+                            ("warning", "Warning"),
+                            ("info", "Note"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("explanation", models.TextField(blank=True)),
+                ("matched", models.CharField(blank=True, max_length=300)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="feeds.revision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['revision', 'start', 'id'],
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'indexes': [models.Index(fields=['institution', 'revision'], name='flag_by_revision'), models.Index(fields=['institution', 'category'], name='flag_by_category')],
+                "ordering": ["revision", "start", "id"],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "indexes": [
+                    models.Index(fields=["institution", "revision"], name="flag_by_revision"),
+                    models.Index(fields=["institution", "category"], name="flag_by_category"),
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='LexiconTerm',
+            name="LexiconTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=100, verbose_name='term')),
-                ('kind', models.CharField(choices=[('blocked', "Blocked (approval needs an administrator's override)"), ('flagged', 'Flagged (a warning)')], max_length=10, verbose_name='kind')),
-                ('language', models.CharField(blank=True, max_length=5, verbose_name='language')),
-                ('category', models.CharField(blank=True, max_length=40, verbose_name='category')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("term", models.CharField(max_length=100, verbose_name="term")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("blocked", "Blocked (approval needs an administrator's override)"),
+                            ("flagged", "Flagged (a warning)"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("language", models.CharField(blank=True, max_length=5, verbose_name="language")),
+                ("category", models.CharField(blank=True, max_length=40, verbose_name="category")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'term', 'id'],
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution', 'term', 'kind', 'language'), name='lexicon_term')],
+                "ordering": ["kind", "term", "id"],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("institution", "term", "kind", "language"), name="lexicon_term"
+                    )
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_submission', models.BooleanField(default=True, verbose_name='new posts to review')),
-                ('on_deadline', models.BooleanField(default=True, verbose_name='approaching deadlines')),
-                ('on_decision', models.BooleanField(default=True, verbose_name='decisions on my posts')),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "on_submission",
+                    models.BooleanField(default=True, verbose_name="new posts to review"),
+                ),
+                (
+                    "on_deadline",
+                    models.BooleanField(default=True, verbose_name="approaching deadlines"),
+                ),
+                (
+                    "on_decision",
+                    models.BooleanField(default=True, verbose_name="decisions on my posts"),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution', 'membership'), name='notification_preference')],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("institution", "membership"), name="notification_preference"
+                    )
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('review_mode', models.CharField(choices=[('all', 'Every post is reviewed'), ('untrusted', 'Every post except those of trusted members'), ('none', 'No review')], default='all', max_length=10, verbose_name='review')),
-                ('approvals_required', models.PositiveSmallIntegerField(choices=[(1, 'One reviewer'), (2, 'Two different reviewers')], default=1, verbose_name='approvals needed')),
-                ('approval_deadline_hours', models.PositiveIntegerField(default=2, verbose_name='approval deadline (hours)')),
-                ('minimum_lead_minutes', models.PositiveIntegerField(default=0, verbose_name='minimum lead time (minutes)')),
-                ('allowed_domains', models.JSONField(blank=True, default=list, verbose_name='allowed link domains')),
-                ('denied_domains', models.JSONField(blank=True, default=list, verbose_name='denied link domains')),
-                ('own_contacts', models.JSONField(blank=True, default=list, verbose_name="the institution's own contacts")),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "review_mode",
+                    models.CharField(
+                        choices=[
+                            ("all", "Every post is reviewed"),
+                            ("untrusted", "Every post except those of trusted members"),
+                            ("none", "No review"),
+                        ],
+                        default="all",
+                        max_length=10,
+                        verbose_name="review",
+                    ),
+                ),
+                (
+                    "approvals_required",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "One reviewer"), (2, "Two different reviewers")],
+                        default=1,
+                        verbose_name="approvals needed",
+                    ),
+                ),
+                (
+                    "approval_deadline_hours",
+                    models.PositiveIntegerField(
+                        default=2, verbose_name="approval deadline (hours)"
+                    ),
+                ),
+                (
+                    "minimum_lead_minutes",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="minimum lead time (minutes)"
+                    ),
+                ),
+                (
+                    "allowed_domains",
+                    models.JSONField(blank=True, default=list, verbose_name="allowed link domains"),
+                ),
+                (
+                    "denied_domains",
+                    models.JSONField(blank=True, default=list, verbose_name="denied link domains"),
+                ),
+                (
+                    "own_contacts",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="the institution's own contacts"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review policy',
-                'verbose_name_plural': 'review policies',
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution',), name='policy_per_institution')],
+                "verbose_name": "review policy",
+                "verbose_name_plural": "review policies",
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(fields=("institution",), name="policy_per_institution")
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PolicyVersion',
+            name="PolicyVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('snapshot', models.JSONField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.membership')),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("snapshot", models.JSONField()),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['number'],
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution', 'number'), name='policy_version_number')],
+                "ordering": ["number"],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("institution", "number"), name="policy_version_number"
+                    )
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='PublishingPause',
+            name="PublishingPause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paused_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.TextField(blank=True)),
-                ('resumed_at', models.DateTimeField(blank=True, null=True)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('paused_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.membership')),
-                ('resumed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("paused_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.TextField(blank=True)),
+                ("resumed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "paused_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
+                (
+                    "resumed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-paused_at', '-id'],
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resumed_at__isnull', True)), fields=('institution',), name='one_open_pause')],
+                "ordering": ["-paused_at", "-id"],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("resumed_at__isnull", True)),
+                        fields=("institution",),
+                        name="one_open_pause",
+                    )
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='SentNotice',
+            name="SentNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('kind', models.CharField(max_length=30)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("kind", models.CharField(max_length=30)),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution', 'key'), name='notice_key')],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(fields=("institution", "key"), name="notice_key")
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='TrustedMember',
+            name="TrustedMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('institution', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.institution')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.membership')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "institution",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.institution",
+                    ),
+                ),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.membership",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'base_manager_name': 'unscoped',
-                'default_manager_name': 'unscoped',
-                'constraints': [models.UniqueConstraint(fields=('institution', 'membership'), name='trusted_member')],
+                "abstract": False,
+                "base_manager_name": "unscoped",
+                "default_manager_name": "unscoped",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("institution", "membership"), name="trusted_member"
+                    )
+                ],
             },
             managers=[
-                ('unscoped', django.db.models.manager.Manager()),
+                ("unscoped", django.db.models.manager.Manager()),
             ],
         ),
     ]

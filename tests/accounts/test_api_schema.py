@@ -32,6 +32,15 @@ ACCOUNTS_OPERATIONS = {
     ("/api/v1/institutions/{institution_slug}/audit/events/", "get"),
     ("/api/v1/institutions/{institution_slug}/audit/verify", "get"),
     ("/api/v1/institutions/{institution_slug}/audit/export", "get"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/", "get"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/", "post"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/{id}/", "get"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/{id}/", "patch"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/{id}/", "delete"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/endpoints/{id}/rotate-secret", "post"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/events/", "get"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/events/{id}/", "get"),
+    ("/api/v1/institutions/{institution_slug}/webhooks/events/{id}/send-again", "post"),
 }
 
 

@@ -312,6 +312,9 @@ SERVICE_CASES = {
     ),
 }  # fmt: skip
 
+# The events accounts' and feeds' own services write; others come from the apps that listen.
+SERVICE_EVENT_PREFIXES = ("institution.", "member.", "invitation.", "token.", "post.", "media.")
+
 # Functions of the service modules that change nothing an institution's log should hold, and why.
 NOT_AUDITED = {
     "accounts.register_user": "a user account is global, not an institution's",
@@ -379,8 +382,9 @@ def test_every_state_changing_service_writes_exactly_one_event(cast, name):
     call = prepare(cast)
     before = _all_events()
     call()
-    new = sorted(_all_events() - before)
-    assert [event_verb for _institution, _sequence, event_verb in new] == [verb]
+    new = [event_verb for _institution, _sequence, event_verb in sorted(_all_events() - before)]
+    # Listeners of higher apps (a delivery held, a policy created) add events of their own.
+    assert [v for v in new if v.startswith(SERVICE_EVENT_PREFIXES)] == [verb], new
 
 
 def test_every_service_is_either_audited_or_listed_with_a_reason():

@@ -322,3 +322,12 @@ def test_the_caller_endpoint_is_private_too(client, cast):
     response = call(client, "get", "/api/v1/me", token=token_for(cast.a.author))
     assert response["Cache-Control"] == "private, no-store"
     assert "Authorization" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["members/?status=", "members/?role=%20", "posts/?state=", "posts/?author=", "tokens/?member="],
+)
+def test_a_filter_sent_empty_is_a_400_not_an_unfiltered_list(client, cast, query):
+    name = query.split("?", 1)[1].split("=", 1)[0]
+    assert name in assert_error(_request(client, cast, "get", query), 400, "invalid")["fields"]

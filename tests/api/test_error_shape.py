@@ -13,7 +13,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.api import errors
 from accounts.api.errors import error_body
-from accounts.api.parsers import MAX_MULTIPART_BYTES
+from accounts.api.parsers import MAX_JSON_BYTES, MAX_MULTIPART_BYTES
 from tests.accounts.api_client import assert_error, call, institution_url, token_for
 
 pytestmark = pytest.mark.django_db
@@ -46,13 +46,22 @@ def test_an_unsupported_content_type_is_a_json_415(client, cast):
     assert_error(response, 415, "unsupported_media_type")
 
 
-def test_a_json_body_over_the_limit_is_a_json_413(client, cast, settings):
+def test_a_json_body_over_the_limit_is_a_json_413(client, cast):
     secret = token_for(cast.a.admin)
-    raw = json.dumps({"name": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    raw = json.dumps({"name": "x" * MAX_JSON_BYTES})
     response = call(
         client, "patch", institution_url(cast.a.institution, "institution"), token=secret, raw=raw
     )
     assert_error(response, 413, "too_large")
+
+
+def test_a_json_body_just_under_the_limit_is_read(client, cast):
+    secret = token_for(cast.a.admin)
+    raw = json.dumps({"name": "x" * (MAX_JSON_BYTES - 100)})
+    response = call(
+        client, "patch", institution_url(cast.a.institution, "institution"), token=secret, raw=raw
+    )
+    assert "name" in assert_error(response, 400, "invalid")["fields"]  # too long a name
 
 
 def test_a_multipart_body_over_the_limit_is_a_json_413_and_is_not_read(client, cast):
@@ -147,3 +156,11 @@ def test_errors_are_written_by_one_function_only():
         if shape.search(path.read_text()) and "fields" in path.read_text()
     ]
     assert writers == ["accounts/api/errors.py"]
+
+
+@pytest.mark.parametrize("method", ["trace", "put", "patch"])
+def test_a_stranger_gets_404_whatever_the_method(client, cast, method):
+    """Deny by default: a non-member learns nothing, not even which methods a route takes."""
+    secret = token_for(cast.b.admin)
+    url = institution_url(cast.a.institution, "media/")
+    assert_error(call(client, method, url, token=secret), 404, "not_found")

@@ -68,9 +68,14 @@ def connect(institution, fake, network: str, name: str = "podium", **extra) -> N
         secrets, handle = {"access_token": token}, name
     options = {"default_for_new_posts": True} | extra
     return services.connect_account(
-        institution, network=network, handle=handle, base_url=base, secrets=secrets,
-        remote_user_id=user_id, **options,
-    )  # fmt: skip
+        institution,
+        network=network,
+        handle=handle,
+        base_url=base,
+        secrets=secrets,
+        remote_user_id=user_id,
+        **options,
+    )
 
 
 @dataclass
@@ -111,7 +116,7 @@ class Stage:
             rows = Delivery.objects.filter(**filters).order_by("id")
             if post is not None:
                 rows = rows.filter(post=post)
-            return list(rows.select_related("account"))
+            return list(rows.select_related("account", "revision"))
 
     def run(self, rounds: int = 30) -> None:
         """Let every due delivery run in this process until nothing is left to do; waiting
@@ -155,6 +160,8 @@ def enqueued(monkeypatch):
 
     sent: list[tuple] = []
     monkeypatch.setattr(
-        tasks.deliver, "apply_async", lambda args=(), kwargs=None, **options: sent.append((args, kwargs))
+        tasks.deliver,
+        "apply_async",
+        lambda args=(), kwargs=None, **options: sent.append((args, kwargs)),
     )
     return sent

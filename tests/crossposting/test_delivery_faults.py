@@ -19,9 +19,13 @@ def _copies_of(stage, network, post):
     return ids & fake.copy_ids()
 
 
-@pytest.mark.parametrize("fault", ["drop_after_commit", "5xx", "malformed", "drop_after_commit,drop_after_commit"])
+@pytest.mark.parametrize(
+    "fault", ["drop_after_commit", "5xx", "malformed", "drop_after_commit,drop_after_commit"]
+)
 @pytest.mark.parametrize("network", NETWORKS)
-def test_an_uncertain_send_is_looked_up_before_any_resend_and_leaves_one_copy(stage, network, fault):
+def test_an_uncertain_send_is_looked_up_before_any_resend_and_leaves_one_copy(
+    stage, network, fault
+):
     fake = stage.fakes[network]
     before = fake.created
     fake.faults.script.extend(fault.split(","))
@@ -34,13 +38,21 @@ def test_an_uncertain_send_is_looked_up_before_any_resend_and_leaves_one_copy(st
     assert fake.created - before == 1, "the network holds exactly one copy"
     assert delivery.remote_id in fake.copy_ids()
     with tenant_context(stage.institution.id):
-        outcomes = list(DeliveryAttempt.objects.filter(delivery=delivery).values_list("outcome", flat=True))
+        outcomes = list(
+            DeliveryAttempt.objects.filter(delivery=delivery).values_list("outcome", flat=True)
+        )
     assert outcomes[0] == "unknown" and outcomes[-1] == "sent"
 
 
 def test_a_revoked_token_asks_for_reauthorisation_without_retrying(stage):
-    stage.fakes["mastodon"].revoke(stage.fakes["mastodon"].tokens and next(
-        t for t, a in stage.fakes["mastodon"].tokens.items() if a == stage.accounts["mastodon"].remote_user_id))
+    stage.fakes["mastodon"].revoke(
+        stage.fakes["mastodon"].tokens
+        and next(
+            t
+            for t, a in stage.fakes["mastodon"].tokens.items()
+            if a == stage.accounts["mastodon"].remote_user_id
+        )
+    )
     first = stage.publish("One", networks=["mastodon"])
     second = stage.publish("Two", networks=["mastodon"])
     stage.run()
@@ -98,7 +110,9 @@ def test_an_unknown_instance_fails_after_the_limit_with_the_reason(stage, settin
     settings.PODIUM_DELIVERY_MAX_ATTEMPTS = 3
     account = connect(stage.institution, stage.fakes["mastodon"], "mastodon", name="nowhere")
     with tenant_context(stage.institution.id):
-        NetworkAccount.objects.filter(id=account.id).update(base_url=f"http://127.0.0.1:{free_port()}")
+        NetworkAccount.objects.filter(id=account.id).update(
+            base_url=f"http://127.0.0.1:{free_port()}"
+        )
     stage.accounts = {"nowhere": account}
 
     post = stage.publish("Hello", networks=["nowhere"])
@@ -112,7 +126,9 @@ def test_an_unknown_instance_fails_after_the_limit_with_the_reason(stage, settin
 def test_a_text_the_network_rejects_as_too_long_fails_with_its_words(stage):
     stage.fakes["mastodon"].max_characters = 20
     try:
-        post = stage.publish("A sentence that is longer than twenty characters", networks=["mastodon"])
+        post = stage.publish(
+            "A sentence that is longer than twenty characters", networks=["mastodon"]
+        )
         stage.run()
     finally:
         stage.fakes["mastodon"].max_characters = 500
@@ -139,3 +155,35 @@ def test_a_rate_limit_defers_that_account_until_the_reset_and_spares_the_others(
     assert rows["mastodon"].state == DeliveryState.PENDING
     assert rows["mastodon"].last_error_kind == "rate_limited"
     assert rows["mastodon"].next_attempt_at > rows["x"].sent_at
+
+
+@pytest.mark.parametrize("network", ["x", "threads"])
+def test_the_lookup_pages_through_many_newer_posts(stage, network):
+    fake = stage.fakes[network]
+    before = fake.created
+    fake.faults.script.append("drop_after_commit")
+    post = stage.publish(f"Lost among many on {network}", networks=[network])
+    [row] = stage.deliveries(post)
+    from crossposting import delivery
+
+    delivery.deliver(row.id, stage.institution.id)  # dropped after the network committed it
+    user = stage.accounts[network].remote_user_id
+    with fake.lock:  # 250 newer posts by the same account
+        for number in range(250):
+            key = f"9{number:08d}{row.id}"
+            if network == "x":
+                fake.tweets[key] = {"user": user, "text": f"newer {number}", "at": 4e9}
+            else:
+                fake.media[key] = {
+                    "user": user,
+                    "text": f"newer {number}",
+                    "at": 4e9,
+                    "permalink": "",
+                    "timestamp": "",
+                }
+    stage.run()
+
+    [row] = stage.deliveries(post)
+    assert row.state == DeliveryState.SENT, row.last_error
+    assert fake.created - before == 1, "no resend: the one copy was found"
+    assert row.remote_id in fake.copy_ids()

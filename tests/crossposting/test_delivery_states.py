@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.conf import settings
 from django.utils import timezone
 from hypothesis import HealthCheck
@@ -131,7 +130,9 @@ def test_no_interleaving_sends_twice_or_loses_a_delivery(stage, monkeypatch):
     run_state_machine_as_test(
         Deliveries,
         settings=hypothesis_settings(
-            max_examples=25, stateful_step_count=20, deadline=None,
+            max_examples=25,
+            stateful_step_count=20,
+            deadline=None,
             suppress_health_check=list(HealthCheck),
         ),
-    )  # fmt: skip
+    )

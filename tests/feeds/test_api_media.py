@@ -22,8 +22,10 @@ def media_root(settings, tmp_path):
 
 
 def stored_file(url: str) -> Path:
-    relative = url.removeprefix(settings.PODIUM_BASE_URL + settings.MEDIA_URL)
-    return Path(settings.MEDIA_ROOT) / relative
+    """The stored file behind an image address (``<base>/<institution>/media/<stored name>``)."""
+    prefix, _, name = url.partition("/media/")
+    assert prefix.startswith(settings.PODIUM_BASE_URL + "/"), url
+    return Path(settings.MEDIA_ROOT) / name
 
 
 def test_an_uploaded_photo_is_stored_without_its_exif_and_gps_data(cast):

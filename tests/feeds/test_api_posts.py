@@ -88,7 +88,9 @@ def test_author_writes_a_draft_with_an_image_and_reads_it_back(cast):
     [attachment] = latest["attachments"]
     assert attachment["media_id"] == media.id
     assert attachment["alt_text"] == "Children running a relay"
-    assert attachment["url"].startswith(settings.PODIUM_BASE_URL + settings.MEDIA_URL)
+    assert attachment["url"].startswith(
+        f"{settings.PODIUM_BASE_URL}/{cast.a.institution.slug}/media/posts/"
+    )
     assert attachment["small_url"].startswith(settings.PODIUM_BASE_URL)
     assert post["revisions"] == [latest]
     assert client.get(posts_url(cast.a.institution, post["id"])).json() == post

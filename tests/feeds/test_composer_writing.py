@@ -168,6 +168,8 @@ def test_publish_time_is_read_on_the_institutions_clock(cast, client):
         ("overlap", "happens twice in Europe/Berlin"),
         ("2031-02-30T10:00", "Enter the date and time"),
         ("next week", "Enter the date and time"),
+        ("0001-01-01T00:00", "between 1970 and 2999"),
+        ("9999-12-31T23:59", "between 1970 and 2999"),
     ],
 )
 def test_an_impossible_publish_time_is_refused_and_the_text_kept(cast, client, publish_at, message):

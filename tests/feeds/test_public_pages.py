@@ -230,12 +230,15 @@ def test_posts_page_by_keyset_newest_first_keeping_the_chosen_language(cast, cli
     a = cast.a
     posts = bulk_posts(a.institution, a.author, 25)
     first = client.get(url(a.institution), {"lang": "de"}).content.decode()
-    ids = [int(i) for i in re.findall(r'class="u-url u-uid" href="/[^/]+/posts/(\d+)/"', first)]
+    # Links keep the language; the h-entry's uid is the permalink as cited.
+    ids = [int(i) for i in re.findall(r'class="u-url" href="/[^/]+/posts/(\d+)/\?lang=de"', first)]
     assert ids == [p.id for p in posts[:20]]
+    uids = re.findall(r'class="u-uid" value="https://podium.example/[^/]+/posts/(\d+)/"', first)
+    assert [int(i) for i in uids] == ids
     older = re.search(r'href="\?([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     assert "lang=de" in older
     second = client.get(url(a.institution) + "?" + older).content.decode()
-    ids = [int(i) for i in re.findall(r'class="u-url u-uid" href="/[^/]+/posts/(\d+)/"', second)]
+    ids = [int(i) for i in re.findall(r'class="u-url" href="/[^/]+/posts/(\d+)/\?lang=de"', second)]
     assert ids == [p.id for p in posts[20:]]
     assert 'rel="next"' not in second
     assert "Neueste Beiträge" in second  # "Newest posts", in the chosen language
@@ -405,13 +408,18 @@ def test_permalink_is_an_h_entry_with_open_graph_and_twitter_cards(cast, client)
     assert '<div class="e-content post__content post__content--large" lang="fr">' in page
     assert f'class="u-url u-uid" href="{permalink}"' in page
     assert '<span class="p-category hashtag">#rentrée</span>' in page
-    assert re.search(r'<img class="u-photo" src="/media/posts/[^"]+" alt="The new library"', page)
+    # Post images have the post's institution in their address: they follow the post.
+    image = (
+        rf'<img class="u-photo" src="/{a.institution.slug}/media/posts/[^"]+" alt="The new library"'
+    )
+    assert re.search(image, page)
     assert f'<link rel="canonical" href="{permalink}">' in page
     assert f'<meta property="og:url" content="{permalink}">' in page
     assert '<meta property="og:type" content="article">' in page
     assert '<meta property="og:description" content="Bonjour à tous! #rentrée">' in page
     assert re.search(
-        r'<meta property="og:image" content="https://podium.example/media/posts/', page
+        rf'<meta property="og:image" content="https://podium.example/{a.institution.slug}/media/posts/',
+        page,
     )
     assert '<meta property="og:image:alt" content="The new library">' in page
     assert '<meta name="twitter:card" content="summary_large_image">' in page

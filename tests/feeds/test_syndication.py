@@ -120,7 +120,8 @@ def test_atom_entries_carry_full_content_updated_dates_and_every_image(cast, cli
     enclosures = [link for link in pictures.links if link.rel == "enclosure"]
     assert len(enclosures) == 2
     assert all(
-        e.href.startswith(f"{BASE}/media/posts/") and e.type == "image/png" for e in enclosures
+        e.href.startswith(f"{BASE}/{a.institution.slug}/media/posts/") and e.type == "image/png"
+        for e in enclosures
     )
     assert 'alt="A red square"' in pictures.content[0].value
     assert 'alt="Another one"' in pictures.content[0].value

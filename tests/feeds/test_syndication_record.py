@@ -91,8 +91,7 @@ def test_a_retracted_post_stays_in_every_feed_as_a_notice_with_its_reason(cast, 
 def test_atom_also_announces_the_retraction_as_an_rfc_6721_deleted_entry(cast, client):
     a = cast.a
     post = publish(a.author, a.reviewer, "Gone soon")
-    services.retract_post(post, by=a.reviewer, reason="Wrong room")
-    post.refresh_from_db()
+    post = services.retract_post(post, by=a.reviewer, reason="Wrong room")
     root = ET.fromstring(client.get(url(a.institution, "feed.atom")).content)  # noqa: S314 (ours)
     (tombstone,) = root.findall(f"{TOMBSTONES}deleted-entry")
     assert tombstone.get("ref") == post.tag_id

@@ -20,6 +20,7 @@ GLOBAL_MODELS = {
     "otp_static.statictoken": "a person's recovery codes, global like the person",
     "django_otp_webauthn.webauthncredential": "a person's passkey, global like the person",
     "django_otp_webauthn.webauthnattestation": "a passkey's attestation, global like the person",
+    "django_otp_webauthn.webauthnuserhandle": "a person's passkey user id, global like them",
 }
 # Unique columns that do not start with the institution, and why.
 GLOBAL_UNIQUE_COLUMNS = {

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts import services as accounts_services
+from accounts import webhooks
 from accounts.middleware import INSTITUTION_KWARG, view_access
 from accounts.models import Role
 from accounts.tenancy import tenant_context
@@ -79,6 +80,20 @@ class WorldOfA:
         self.term = moderation_services.add_lexicon_term(
             a.institution, a.admin, term="marker-a-term", kind="flagged"
         )
+        self.webhook_endpoint, _secret = webhooks.create_endpoint(
+            a.institution,
+            a.admin,
+            url="https://marker-a-hooks.example.org/in",
+            description="MARKER-A-POST hooks",
+            event_types=["post.published"],
+        )
+        # Published after the endpoint exists: one outbox event for it.
+        published = feeds_services.create_post(self.person, PostContent("MARKER-A-POST 2", "en"))
+        published = feeds_services.submit_post(published, self.person)
+        feeds_services.approve_post(published, by=a.reviewer)
+        with tenant_context(a.institution.id):
+            self.webhook_event = self.webhook_endpoint.events.get()
+        self.delivery = _delivery_of(self.post)
 
     def kwargs_for(self, route: str, slug: str, missing: bool = False) -> list[dict]:
         """Every way to fill the route's parameters with A's ids, or with ids nobody has."""
@@ -97,6 +112,8 @@ class WorldOfA:
             return ["nobody-here"]
         if name == "secret":
             return ["no-such-invitation-secret"]
+        if name == "name":
+            return ["posts/no-such-image.png"]
         self._values(name, route)  # the same names are known
         return [2_000_000_000]
 
@@ -107,6 +124,8 @@ class WorldOfA:
             return [self.secret]
         if name == "fmt":
             return ["atom", "rss", "json"]
+        if name == "name":  # a post image's stored name (feeds:post-image)
+            return [self.media.image.name, self.media.small.name or self.media.image.name]
         if name == "action":
             return ["submit", "withdraw", "delete", "discard_correction", "retract"]
         if name == "export_format":
@@ -125,7 +144,32 @@ class WorldOfA:
             return [self.post.id, self.draft.id]
         if name == "term_id" or (name == "id" and "/lexicon/" in route):
             return [self.term.id]
+        if name == "endpoint_id" or (name == "id" and "/webhooks/endpoints/" in route):
+            return [self.webhook_endpoint.id]
+        if name == "event_id" or (name == "id" and "/webhooks/events/" in route):
+            return [self.webhook_event.id]
+        if name == "delivery_id" or (name == "id" and "/deliveries/" in route):
+            return [self.delivery.id]
         raise AssertionError(f"Teach test_route_inventory how to fill <{name}> in {route}")
+
+
+def _delivery_of(post):
+    """A delivery of A's published post to a Mastodon account of A (its payload has the marker)."""
+    from django.utils import timezone
+
+    from crossposting import services as crossposting_services
+    from crossposting.models import PostTarget
+
+    account = crossposting_services.connect_account(
+        post.institution, network="mastodon", handle="@marker", base_url="https://a.example.org",
+        secrets={"access_token": "MARKER-A-TOKEN"},
+    )  # fmt: skip
+    with tenant_context(post.institution_id):
+        PostTarget.objects.create(institution=post.institution, post=post, account=account)
+        [delivery] = crossposting_services.deliveries_for_publication(
+            post, post.public_revision, timezone.now()
+        )
+    return delivery
 
 
 def parameters(route: str) -> list[str]:

@@ -29,7 +29,7 @@ def found(text: str, category: str, context: CheckContext = DE) -> list[str]:
         ("Kontakt: info(at)praxis-mueller.de", "info(at)praxis-mueller.de"),
         ("Kontakt: info (at) praxis (punkt) de", "info (at) praxis (punkt) de"),
         ("write to jo{at}example{dot}org today", "jo{at}example{dot}org"),
-        ("Full width: tom＠example.com", "tom＠example.com"),
+        ("Full width: tom\uff20example.com", "tom\uff20example.com"),
         ("spelled out: tom dot baker at gmail dot com", "tom dot baker at gmail dot com"),
     ],
 )
@@ -190,7 +190,10 @@ def test_street_address_check_leaves_places_and_times_alone(text):
         ("Formular: tinyurl.com/foo-bar", "tinyurl.com/foo-bar"),
         ("Cyrillic: b\u0456t.ly/abc", "b\u0456t.ly/abc"),
         ("Greek: g\u03bf\u03bf.gl/maps", "g\u03bf\u03bf.gl/maps"),
-        ("full width: ｂｉｔ．ｌｙ/abc", "ｂｉｔ．ｌｙ/abc"),
+        (
+            "full width: \uff42\uff49\uff54\uff0e\uff4c\uff59/abc",
+            "\uff42\uff49\uff54\uff0e\uff4c\uff59/abc",
+        ),
         ("https://rebrand.ly/x and http://is.gd/y", "https://rebrand.ly/x"),
     ],
 )
@@ -304,7 +307,9 @@ def test_risk_checks_leave_traps_alone(text, sector, language):
 
 
 def test_spans_point_into_nfd_text_with_soft_hyphens_and_ligatures():
-    text = unicodedata.normalize("NFD", "Frau Müller hat Brust\u00adkrebs. Proﬁl: bіt.ly/x, Düsseldorfer Straße 4")
+    text = unicodedata.normalize(
+        "NFD", "Frau Müller hat Brust\u00adkrebs. Pro\ufb01l: b\u0456t.ly/x, Düsseldorfer Straße 4"
+    )
     findings = run_checks(text, CheckContext(language="de", sector="clinic"))
     by_category = {f.category: f for f in findings}
     for finding in findings:
@@ -312,14 +317,14 @@ def test_spans_point_into_nfd_text_with_soft_hyphens_and_ligatures():
     assert by_category["health_data"].matched == unicodedata.normalize(
         "NFD", "Frau Müller hat Brust\u00adkrebs"
     )
-    assert by_category["url_shortener"].matched == "bіt.ly/x"
+    assert by_category["url_shortener"].matched == "b\u0456t.ly/x"
     assert by_category["street_address"].matched == unicodedata.normalize(
         "NFD", "Düsseldorfer Straße 4"
     )
 
 
 def test_no_break_spaces_and_full_width_digits_are_read_as_spaces_and_digits():
-    text = "Tel.\u00a0０３０\u00a0１２３４５６７"
+    text = "Tel.\u00a0\uff10\uff13\uff10\u00a0\uff11\uff12\uff13\uff14\uff15\uff16\uff17"
     (finding,) = run_checks(text, DE)
     assert (finding.category, finding.start, finding.end) == ("phone", 5, len(text))
 
@@ -353,3 +358,29 @@ def test_explanations_follow_the_active_language():
     (finding,) = run_checks("info@schule.de", DE)
     with translation.override("en"):
         assert str(finding.explanation) == "An e-mail address."
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["bit.ly", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly",
+     "cutt.ly", "shorturl.at", "tiny.cc", "rb.gy", "s.id"],
+)  # fmt: skip
+def test_url_shortener_check_knows_the_common_shorteners(host):
+    assert found(f"Link: https://{host}/Ab3 und {host}/xyz", "url_shortener") == [
+        f"https://{host}/Ab3",
+        f"{host}/xyz",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "t\u0456nyurl.com/x",  # Cyrillic i
+        "g\u043e\u043e.gl/x",  # Cyrillic o
+        "\u0441utt.ly/x",  # Cyrillic es
+        "\u03bfw.ly/x",  # Greek omicron
+        "b\u0131t.ly/x",  # dotless i
+    ],
+)
+def test_url_shortener_check_sees_through_look_alike_letters(text):
+    assert found(text, "url_shortener") == [text]

@@ -69,7 +69,9 @@ def test_check_texts_reports_malformed_lines_and_carries_on():
             json.dumps({"id": 7, "text": None}),
             json.dumps({"id": 8, "text": "x", "sector": "bakery"}),
             "",
-            json.dumps({"id": 9, "text": "IBAN DE89 3704 0044 0532 0130 00", "sector": "public_office"}),
+            json.dumps(
+                {"id": 9, "text": "IBAN DE89 3704 0044 0532 0130 00", "sector": "public_office"}
+            ),
         ]
     )
     assert [r.get("id") for r in results] == [None, None, 7, 8, 9]

@@ -35,7 +35,7 @@ def test_corpus_is_large_and_varied_enough():
             assert 0 <= expected["start"] < expected["end"] <= len(post["text"]), post["id"]
 
 
-def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged():
+def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged(capsys):
     found, total, flagged_clean, misses = Counter(), Counter(), [], []
     posts = load_corpus()
     for post in posts:
@@ -57,14 +57,15 @@ def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged():
             else:
                 misses.append((post["id"], category))
     clean = sum(1 for p in posts if not p["expect"])
-    print(f"\n{'category':<20} {'found':>5} {'of':>4} {'recall':>7}")
-    for category in RISK_CATEGORIES:
-        recall = found[category] / total[category]
-        print(f"{category:<20} {found[category]:>5} {total[category]:>4} {recall:>7.2f}")
-    print(f"clean posts flagged: {len(flagged_clean)} of {clean}")
-    for miss in misses:
-        print("missed:", *miss)
-    for flagged in flagged_clean:
-        print("flagged clean:", *flagged)
+    with capsys.disabled():  # the table shows in every run, not only on failure
+        print(f"\n{'category':<20} {'found':>5} {'of':>4} {'recall':>7}")
+        for category in RISK_CATEGORIES:
+            recall = found[category] / total[category]
+            print(f"{category:<20} {found[category]:>5} {total[category]:>4} {recall:>7.2f}")
+        print(f"clean posts flagged: {len(flagged_clean)} of {clean}")
+        for miss in misses:
+            print("missed:", *miss)
+        for flagged in flagged_clean:
+            print("flagged clean:", *flagged)
     assert all(found[c] / total[c] >= 0.90 for c in RISK_CATEGORIES), misses
     assert len(flagged_clean) <= 0.05 * clean, flagged_clean

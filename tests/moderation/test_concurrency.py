@@ -56,9 +56,7 @@ def test_two_reviewers_deciding_at_once_give_one_outcome(second):
     cast = Cast.create()
     other = MembershipFactory(institution=cast.a.institution, role=Role.REVIEWER)
     post = submitted(cast.a.author)
-    outcomes = _race(
-        lambda: services.approve(post, cast.a.reviewer), lambda: second(post, other)
-    )
+    outcomes = _race(lambda: services.approve(post, cast.a.reviewer), lambda: second(post, other))
     assert outcomes == ["already_decided", "ok"]
     with tenant_context(cast.a.institution.id):
         assert Decision.objects.filter(post_id=post.id).count() == 1

@@ -39,7 +39,7 @@ def test_one_approval_publishes_a_post_without_time(cast):
     assert decision.verdict == Verdict.APPROVE
     assert decision.content_hash == reload(post).latest_revision.content_hash
     assert decision.rendered_hashes == {}
-    assert decision.policy_version == 1
+    assert decision.policy_version == 0  # the default policy: nobody changed it yet
 
 
 def test_author_never_approves_own_post(cast):
@@ -265,3 +265,46 @@ def test_only_admins_change_the_policy(cast):
         services.update_policy(cast.a.institution, cast.a.reviewer, approvals_required=2)
     with pytest.raises(NotFound):
         services.update_policy(cast.a.institution, cast.b.admin, approvals_required=2)
+
+
+def _account(cast, network="mastodon", handle="@school@example.social"):
+    from crossposting.models import NetworkAccount
+
+    with tenant_context(cast.a.institution.id):
+        return NetworkAccount.objects.create(
+            institution=cast.a.institution,
+            network=network,
+            handle=handle,
+            base_url="https://example.social",
+        )
+
+
+def test_approval_binds_each_selected_networks_rendering(cast, reviewer2):
+    from crossposting import services as crossposting_services
+
+    services.update_policy(cast.a.institution, cast.a.admin, approvals_required=2)
+    post = submitted(cast.a.author)
+    mastodon = _account(cast)
+    crossposting_services.choose_targets(reload(post), [mastodon], by=cast.a.author)
+    services.approve(post, cast.a.reviewer)
+    (first,) = decisions(post)
+    assert list(first.rendered_hashes) == ["mastodon:@school@example.social"]
+    # A second network changes what goes out: the earlier approval no longer counts.
+    bluesky = _account(cast, "bluesky", "school.example.social")
+    crossposting_services.choose_targets(reload(post), [mastodon, bluesky], by=cast.a.author)
+    outcome = services.approve(post, reviewer2)
+    assert outcome.approvals == 1 and reload(post).state == PostState.SUBMITTED
+    services.approve(post, cast.a.reviewer)
+    assert reload(post).state == PostState.PUBLISHED
+
+
+def test_a_direct_approval_in_feeds_meets_the_same_rules(cast, reviewer2):
+    services.update_policy(cast.a.institution, cast.a.admin, approvals_required=2)
+    post = submitted(cast.a.author)
+    with pytest.raises(services.NotEnoughApprovals):
+        feeds_services.approve_post(reload(post), by=cast.a.reviewer)
+    assert reload(post).state == PostState.SUBMITTED and decisions(post) == []
+    services.approve(post, cast.a.reviewer)
+    feeds_services.approve_post(reload(post), by=reviewer2)
+    assert reload(post).state == PostState.PUBLISHED
+    assert {d.reviewer_id for d in decisions(post)} == {cast.a.reviewer.id, reviewer2.id}

@@ -180,3 +180,28 @@ def test_pages_work_in_german(cast, as_member):
     submitted(cast.a.author)
     body = as_member(cast.a.reviewer).get(url("queue", cast)).content.decode()
     assert 'lang="de"' in body
+
+
+def test_review_page_explains_flags_in_the_readers_language(cast, as_member):
+    services.add_lexicon_term(cast.a.institution, cast.a.admin, term="expelled", kind="flagged")
+    post = submitted(cast.a.author, "Tom was expelled today.")
+    english = as_member(cast.a.reviewer).get(url("review", cast, post.id)).content.decode()
+    cast.a.reviewer.user.language = "de"
+    cast.a.reviewer.user.save()
+    german = as_member(cast.a.reviewer).get(url("review", cast, post.id)).content.decode()
+    assert 'lang="de"' in german
+    explanation = english.split('id="flag-1">', 1)[1].split("</li>", 1)[0]
+    assert explanation  # the same flag is listed in both languages
+    assert 'id="flag-1"' in german
+
+
+def test_a_decision_asks_a_reviewer_with_a_second_factor_for_a_fresh_code(cast, as_member):
+    from accounts import second_factor
+
+    device = second_factor.start_totp(cast.a.reviewer.user)
+    second_factor.confirm_totp(cast.a.reviewer.user, device, second_factor.current_code(device))
+    post = submitted(cast.a.author)
+    response = as_member(cast.a.reviewer).post(url("approve", cast, post.id))
+    assert response.status_code == 302
+    assert reverse("accounts:second-factor-verify") in response["Location"]
+    assert state(post) == PostState.SUBMITTED

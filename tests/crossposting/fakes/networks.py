@@ -98,8 +98,11 @@ class FakeMastodon(FakeNetwork):
 
     def _rate_headers(self, remaining: int, reset: float) -> dict[str, str]:
         stamp = datetime.fromtimestamp(reset, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return {"X-RateLimit-Limit": str(self.rate.limit), "X-RateLimit-Remaining": str(remaining),
-                "X-RateLimit-Reset": stamp}  # fmt: skip
+        return {
+            "X-RateLimit-Limit": str(self.rate.limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": stamp,
+        }
 
     def _length(self, text: str) -> int:
         return graphemes(_URL.sub("x" * 23, text))
@@ -108,9 +111,18 @@ class FakeMastodon(FakeNetwork):
         return {k: v for k, v in status.items() if k not in ("text", "account_id", "key")}
 
     def instance(self, request: Request) -> Reply:
-        return Reply(200, {"configuration": {"statuses": {
-            "max_characters": self.max_characters, "max_media_attachments": 4,
-            "characters_reserved_per_url": 23}}})  # fmt: skip
+        return Reply(
+            200,
+            {
+                "configuration": {
+                    "statuses": {
+                        "max_characters": self.max_characters,
+                        "max_media_attachments": 4,
+                        "characters_reserved_per_url": 23,
+                    }
+                }
+            },
+        )
 
     def verify_credentials(self, request: Request) -> Reply:
         account_id = self._account(request)
@@ -140,15 +152,25 @@ class FakeMastodon(FakeNetwork):
             if not text.strip() and not body.get("media_ids"):
                 return Reply(422, {"error": "Validation failed: Text can't be blank"})
             if self._length(text) > self.max_characters:
-                return Reply(422, {"error": "Validation failed: Text character limit of "
-                                            f"{self.max_characters} exceeded"})  # fmt: skip
+                return Reply(
+                    422,
+                    {
+                        "error": "Validation failed: Text character limit of "
+                        f"{self.max_characters} exceeded"
+                    },
+                )
             for media_id in body.get("media_ids") or []:
                 media = self.media.get(str(media_id))
                 if media is None:
                     return Reply(422, {"error": "Validation failed: Media not found"})
                 if media["polls_left"] > 0:
-                    return Reply(422, {"error": "Cannot attach files that have not finished "
-                                                "processing. Try again in a moment!"})  # fmt: skip
+                    return Reply(
+                        422,
+                        {
+                            "error": "Cannot attach files that have not finished "
+                            "processing. Try again in a moment!"
+                        },
+                    )
             reply_to = body.get("in_reply_to_id")
             if reply_to and str(reply_to) not in self.statuses:
                 return Reply(404, {"error": "Record not found"})
@@ -185,8 +207,13 @@ class FakeMastodon(FakeNetwork):
                 return Reply(404, {"error": "Record not found"})
             text = str(request.json().get("status") or "")
             if self._length(text) > self.max_characters:
-                return Reply(422, {"error": "Validation failed: Text character limit of "
-                                            f"{self.max_characters} exceeded"})  # fmt: skip
+                return Reply(
+                    422,
+                    {
+                        "error": "Validation failed: Text character limit of "
+                        f"{self.max_characters} exceeded"
+                    },
+                )
             status["text"] = text
             status["content"] = "<p>" + html.escape(text).replace("\n", "<br />") + "</p>"
             status["edited_at"] = datetime.now(UTC).isoformat()
@@ -210,12 +237,14 @@ class FakeMastodon(FakeNetwork):
         with self.lock:
             mine = [s for s in self.statuses.values() if s["account_id"] == account_id]
         mine.sort(key=lambda s: int(s["id"]), reverse=True)
+        if request.query.get("max_id"):
+            mine = [s for s in mine if int(s["id"]) < int(request.query["max_id"])]
         return Reply(200, [self._entity(s) for s in mine[:limit]])
 
     def upload_media(self, request: Request) -> Reply:
         if self._account(request) is None:
             return self._unauthorized()
-        if b"name=\"file\"" not in request.body:
+        if b'name="file"' not in request.body:
             return Reply(422, {"error": "Validation failed: File can't be blank"})
         match = re.search(rb'name="description"\r\n\r\n(.*?)\r\n--', request.body, re.S)
         description = match.group(1).decode() if match else ""
@@ -223,10 +252,17 @@ class FakeMastodon(FakeNetwork):
             return Reply(422, {"error": "Validation failed: Description is too long"})
         media_id = next_id()
         with self.lock:
-            self.media[media_id] = {"polls_left": self.async_media_polls, "description": description}
-        entity = {"id": media_id, "type": "image", "description": description,
-                  "url": None if self.async_media_polls else f"{self.base_url}/media/{media_id}"}
-        return Reply(202 if self.async_media_polls else 200, entity)  # fmt: skip
+            self.media[media_id] = {
+                "polls_left": self.async_media_polls,
+                "description": description,
+            }
+        entity = {
+            "id": media_id,
+            "type": "image",
+            "description": description,
+            "url": None if self.async_media_polls else f"{self.base_url}/media/{media_id}",
+        }
+        return Reply(202 if self.async_media_polls else 200, entity)
 
     def get_media(self, request: Request, media_id: str) -> Reply:
         with self.lock:
@@ -288,8 +324,13 @@ class FakeBluesky(FakeNetwork):
     def _session(self, did: str, handle: str) -> dict:
         access, refresh = "acc-" + secrets.token_urlsafe(12), "ref-" + secrets.token_urlsafe(12)
         self.access[access], self.refresh[refresh] = did, did
-        return {"accessJwt": access, "refreshJwt": refresh, "handle": handle, "did": did,
-                "active": True}  # fmt: skip
+        return {
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "handle": handle,
+            "did": did,
+            "active": True,
+        }
 
     def _did(self, request: Request) -> str | Reply:
         token = request.bearer()
@@ -324,8 +365,12 @@ class FakeBluesky(FakeNetwork):
     def _check(self, record: dict) -> Reply | None:
         text = str(record.get("text", ""))
         if graphemes(text) > 300 or len(text.encode()) > 3000:
-            return self._error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: "
-                               "Record/text must not be longer than 300 graphemes")  # fmt: skip
+            return self._error(
+                400,
+                "InvalidRequest",
+                "Invalid app.bsky.feed.post record: "
+                "Record/text must not be longer than 300 graphemes",
+            )
         if not record.get("createdAt"):
             return self._error(400, "InvalidRequest", "Record/createdAt must be a string")
         return None
@@ -335,9 +380,12 @@ class FakeBluesky(FakeNetwork):
         if isinstance(did, Reply):
             return did
         allowed, remaining, reset = self.rate.take(did)
-        headers = {"RateLimit-Limit": str(self.rate.limit), "RateLimit-Remaining": str(remaining),
-                   "RateLimit-Reset": str(int(reset)),
-                   "RateLimit-Policy": f"{self.rate.limit};w={int(self.rate.window)}"}  # fmt: skip
+        headers = {
+            "RateLimit-Limit": str(self.rate.limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(int(reset)),
+            "RateLimit-Policy": f"{self.rate.limit};w={int(self.rate.window)}",
+        }
         if not allowed:
             return self._error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
         body = request.json()
@@ -361,13 +409,23 @@ class FakeBluesky(FakeNetwork):
                 if not put:  # the reference PDS fails inside the MST: a plain 500
                     return self._error(500, "InternalServerError", "Internal Server Error")
                 if existing["cid"] == cid:  # identical put: a no-op success
-                    return Reply(200, {"uri": uri, "cid": cid, "validationStatus": "valid"}, headers)
+                    return Reply(
+                        200, {"uri": uri, "cid": cid, "validationStatus": "valid"}, headers
+                    )
                 if "swapRecord" in body and body["swapRecord"] is None:
                     return self._error(400, "InvalidSwap", "Record was at " + existing["cid"])
             self.records[uri] = {"value": record, "cid": cid}
             self.created += 0 if existing else 1
-        return Reply(200, {"uri": uri, "cid": cid, "commit": {"cid": "bafyreicommit", "rev": rkey},
-                           "validationStatus": "valid"}, headers)  # fmt: skip
+        return Reply(
+            200,
+            {
+                "uri": uri,
+                "cid": cid,
+                "commit": {"cid": "bafyreicommit", "rev": rkey},
+                "validationStatus": "valid",
+            },
+            headers,
+        )
 
     def put_record(self, request: Request) -> Reply:
         return self._write(request, put=True)
@@ -436,10 +494,15 @@ class FakeX(FakeNetwork):
             self.expired.add(token)
             self.access.pop(token, None)
 
-    def _problem(self, status: int, title: str, detail: str, kind: str = "about:blank",
-                 headers=None) -> Reply:  # fmt: skip
-        return Reply(status, {"title": title, "detail": detail, "type": kind, "status": status},
-                     headers or {}, "application/problem+json")  # fmt: skip
+    def _problem(
+        self, status: int, title: str, detail: str, kind: str = "about:blank", headers=None
+    ) -> Reply:
+        return Reply(
+            status,
+            {"title": title, "detail": detail, "type": kind, "status": status},
+            headers or {},
+            "application/problem+json",
+        )
 
     def _user(self, request: Request) -> str | Reply:
         user = self.access.get(request.bearer() or "")
@@ -453,36 +516,58 @@ class FakeX(FakeNetwork):
             return user
         allowed, remaining, reset = self.rate.take(user)
         _ok, daily_remaining, daily_reset = self.daily.take(user)
-        headers = {"x-rate-limit-limit": str(self.rate.limit),
-                   "x-rate-limit-remaining": str(remaining), "x-rate-limit-reset": str(int(reset)),
-                   "x-user-limit-24hour-limit": str(self.daily.limit),
-                   "x-user-limit-24hour-remaining": str(daily_remaining),
-                   "x-user-limit-24hour-reset": str(int(daily_reset))}  # fmt: skip
+        headers = {
+            "x-rate-limit-limit": str(self.rate.limit),
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(int(reset)),
+            "x-user-limit-24hour-limit": str(self.daily.limit),
+            "x-user-limit-24hour-remaining": str(daily_remaining),
+            "x-user-limit-24hour-reset": str(int(daily_reset)),
+        }
         if not allowed:
-            return self._problem(429, "Too Many Requests", "Too Many Requests",
-                                 "https://api.x.com/2/problems/rate-limit-exceeded", headers)  # fmt: skip
+            return self._problem(
+                429,
+                "Too Many Requests",
+                "Too Many Requests",
+                "https://api.x.com/2/problems/rate-limit-exceeded",
+                headers,
+            )
         body = request.json()
         text = str(body.get("text") or "")
         parsed = parse_tweet(text)
         if not text or not parsed.valid:
-            return self._problem(400, "Invalid Request", "Your Tweet text is too long. For more "
-                                 "information on how Twitter determines text length see "
-                                 "https://github.com/twitter/twitter-text.",
-                                 "https://api.x.com/2/problems/invalid-request")  # fmt: skip
+            return self._problem(
+                400,
+                "Invalid Request",
+                "Your Tweet text is too long. For more "
+                "information on how Twitter determines text length see "
+                "https://github.com/twitter/twitter-text.",
+                "https://api.x.com/2/problems/invalid-request",
+            )
         with self.lock:
             now = time.time()
             for tweet in self.tweets.values():
-                if tweet["user"] == user and tweet["text"] == text and now - tweet["at"] < self.duplicate_window:
-                    return self._problem(403, "Forbidden", "You are not allowed to create a Tweet "
-                                         "with duplicate content.")  # fmt: skip
+                if (
+                    tweet["user"] == user
+                    and tweet["text"] == text
+                    and now - tweet["at"] < self.duplicate_window
+                ):
+                    return self._problem(
+                        403,
+                        "Forbidden",
+                        "You are not allowed to create a Tweet with duplicate content.",
+                    )
             reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
             if reply and reply not in self.tweets:
                 return self._problem(400, "Invalid Request", "The reply target does not exist.")
             tweet_id = next_id()
             self.tweets[tweet_id] = {"user": user, "text": text, "at": now}
             self.created += 1
-        return Reply(201, {"data": {"id": tweet_id, "text": text,
-                                    "edit_history_tweet_ids": [tweet_id]}}, headers)  # fmt: skip
+        return Reply(
+            201,
+            {"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id]}},
+            headers,
+        )
 
     def delete_tweet(self, request: Request, tweet_id: str) -> Reply:
         user = self._user(request)
@@ -491,8 +576,12 @@ class FakeX(FakeNetwork):
         with self.lock:
             tweet = self.tweets.get(tweet_id)
             if tweet is None or tweet["user"] != user:
-                return self._problem(404, "Not Found Error", "Could not find tweet.",
-                                     "https://api.x.com/2/problems/resource-not-found")  # fmt: skip
+                return self._problem(
+                    404,
+                    "Not Found Error",
+                    "Could not find tweet.",
+                    "https://api.x.com/2/problems/resource-not-found",
+                )
             del self.tweets[tweet_id]
         return Reply(200, {"data": {"deleted": True}})
 
@@ -504,27 +593,60 @@ class FakeX(FakeNetwork):
         since = request.query.get("start_time")
         floor = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() if since else 0
         with self.lock:
-            mine = [(i, t) for i, t in self.tweets.items() if t["user"] == user_id and t["at"] >= floor]
+            mine = [
+                (i, t) for i, t in self.tweets.items() if t["user"] == user_id and t["at"] >= floor
+            ]
         mine.sort(key=lambda item: item[1]["at"], reverse=True)
-        data = [{"id": i, "text": _URL.sub(lambda m: "https://t.co/" + hashlib.md5(  # noqa: S324
-                 m.group(0).encode()).hexdigest()[:10], t["text"]),
-                 "created_at": datetime.fromtimestamp(t["at"], tz=UTC).isoformat()}
-                for i, t in mine[:limit]]  # fmt: skip
-        return Reply(200, {"data": data, "meta": {"result_count": len(data)}})
+        offset = int(request.query.get("pagination_token", "0"))
+        page, rest = mine[offset : offset + limit], mine[offset + limit :]
+        data = [
+            {
+                "id": i,
+                "text": _URL.sub(
+                    lambda m: (
+                        "https://t.co/"
+                        + hashlib.md5(  # noqa: S324
+                            m.group(0).encode()
+                        ).hexdigest()[:10]
+                    ),
+                    t["text"],
+                ),
+                "created_at": datetime.fromtimestamp(t["at"], tz=UTC).isoformat(),
+            }
+            for i, t in page
+        ]
+        meta = {"result_count": len(data)} | ({"next_token": str(offset + limit)} if rest else {})
+        return Reply(200, {"data": data, "meta": meta})
 
     def token(self, request: Request) -> Reply:
         form = request.form()
         token = form.get("refresh_token", "")
         with self.lock:
             if form.get("grant_type") != "refresh_token" or token not in self.refresh:
-                return Reply(400, {"error": "invalid_request",
-                                   "error_description": "Value passed for the token was invalid."})  # fmt: skip
+                return Reply(
+                    400,
+                    {
+                        "error": "invalid_request",
+                        "error_description": "Value passed for the token was invalid.",
+                    },
+                )
             user = self.refresh.pop(token)
             self.rotated.add(token)
             access, refresh = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
             self.access[access], self.refresh[refresh] = user, user
-        return Reply(200, {"token_type": "bearer", "expires_in": 7200, "access_token": access,
-                           "refresh_token": refresh, "scope": "tweet.write offline.access"})  # fmt: skip
+        return Reply(
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": access,
+                "refresh_token": refresh,
+                "scope": "tweet.write offline.access",
+            },
+        )
+
+    def created_by_text(self, text: str) -> int:
+        return sum(1 for tweet in self.tweets.values() if tweet["text"] == text)
 
     def copies(self) -> int:
         return len(self.tweets)
@@ -568,17 +690,29 @@ class FakeLinkedIn(FakeNetwork):
     def _author(self, request: Request) -> str | Reply:
         version = request.headers.get("linkedin-version")
         if not version:
-            return self._error(400, "VERSION_MISSING", "A version must be present. Please specify "
-                               "a version by adding the Linkedin-Version header.")  # fmt: skip
+            return self._error(
+                400,
+                "VERSION_MISSING",
+                "A version must be present. Please specify "
+                "a version by adding the Linkedin-Version header.",
+            )
         if version not in self.active_versions:
-            return self._error(426, "NONEXISTENT_VERSION", f"Requested version {version} is not active")
+            return self._error(
+                426, "NONEXISTENT_VERSION", f"Requested version {version} is not active"
+            )
         token = request.bearer() or ""
         if token in self.expired:
-            return self._error(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601)
+            return self._error(
+                401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601
+            )
         author = self.tokens.get(token)
         if author is None:
-            return self._error(401, "REVOKED_ACCESS_TOKEN",
-                               "The token used in the request has been revoked by the user", 65602)  # fmt: skip
+            return self._error(
+                401,
+                "REVOKED_ACCESS_TOKEN",
+                "The token used in the request has been revoked by the user",
+                65602,
+            )
         return author
 
     def create_post(self, request: Request) -> Reply:
@@ -587,28 +721,49 @@ class FakeLinkedIn(FakeNetwork):
             return author
         allowed, _remaining, _reset = self.rate.take(author)
         if not allowed:  # LinkedIn sends no rate-limit headers
-            return Reply(429, {"message": "Resource level throttle limit for calls to this "
-                                          "resource is reached.", "status": 429})  # fmt: skip
+            return Reply(
+                429,
+                {
+                    "message": "Resource level throttle limit for calls to this "
+                    "resource is reached.",
+                    "status": 429,
+                },
+            )
         body = request.json()
         if not body.get("author"):
-            return Reply(422, {"message": "ERROR :: /author :: field is required but not found and "
-                                          "has no default value", "status": 422})  # fmt: skip
+            return Reply(
+                422,
+                {
+                    "message": "ERROR :: /author :: field is required but not found and "
+                    "has no default value",
+                    "status": 422,
+                },
+            )
         if body.get("author") != author:
-            return self._error(403, "ACCESS_DENIED", "Not enough permissions to post as this author")
+            return self._error(
+                403, "ACCESS_DENIED", "Not enough permissions to post as this author"
+            )
         commentary = str(body.get("commentary", ""))
         length = len(commentary.encode("utf-16-le")) // 2
         if length > 3000:
-            return Reply(400, {"errorDetailType": "com.linkedin.common.error.BadRequest",
-                               "message": f"ShareCommentary text length ({length} characters) "
-                                          "exceeded the maximum allowed (3000 characters)",
-                               "status": 400})  # fmt: skip
+            return Reply(
+                400,
+                {
+                    "errorDetailType": "com.linkedin.common.error.BadRequest",
+                    "message": f"ShareCommentary text length ({length} characters) "
+                    "exceeded the maximum allowed (3000 characters)",
+                    "status": 400,
+                },
+            )
         # Unescaped reserved characters silently cut the published text (201 all the same).
         cut = LINKEDIN_RESERVED.search(commentary)
         published = commentary[: cut.start()] if cut else commentary
         with self.lock:
             for urn, post in self.posts.items():
                 if post["author"] == author and post["commentary"] == commentary:
-                    return Reply(422, {"message": f"Content is a duplicate of {urn}", "status": 422})
+                    return Reply(
+                        422, {"message": f"Content is a duplicate of {urn}", "status": 422}
+                    )
             urn = f"urn:li:share:{next_id()}"
             self.posts[urn] = {"author": author, "commentary": commentary, "published": published}
             self.created += 1
@@ -656,19 +811,34 @@ class FakeThreads(FakeNetwork):
 
     def add_account(self, username: str) -> tuple[str, str]:
         user_id, token = next_id(), secrets.token_urlsafe(16)
-        self.tokens[token] = {"user": user_id, "username": username, "issued": time.time() - 2 * 86400}
+        self.tokens[token] = {
+            "user": user_id,
+            "username": username,
+            "issued": time.time() - 2 * 86400,
+        }
         return user_id, token
 
     def _error(self, status: int, code: int, message: str, **extra) -> Reply:
-        return Reply(status, {"error": {"message": message, "type": "OAuthException", "code": code,
-                                        "fbtrace_id": secrets.token_hex(6)} | extra})  # fmt: skip
+        return Reply(
+            status,
+            {
+                "error": {
+                    "message": message,
+                    "type": "OAuthException",
+                    "code": code,
+                    "fbtrace_id": secrets.token_hex(6),
+                }
+                | extra
+            },
+        )
 
     def _user(self, request: Request) -> dict | Reply:
         token = request.form().get("access_token") or request.query.get("access_token") or ""
         found = self.tokens.get(token)
         if found is None:
-            return self._error(400, 190, "Error validating access token: Session has expired.",
-                               error_subcode=463)  # fmt: skip
+            return self._error(
+                400, 190, "Error validating access token: Session has expired.", error_subcode=463
+            )
         return found
 
     def _text_length(self, text: str) -> int:
@@ -687,17 +857,24 @@ class FakeThreads(FakeNetwork):
         if self._text_length(text) > 500:
             return self._error(400, 100, "Param text must be at most 500 characters long.")
         if len(set(_URL.findall(text))) > 5:
-            return self._error(400, 100, "The post contains too many links.",
-                               error_user_msg="THREADS_API__LINK_LIMIT_EXCEEDED")  # fmt: skip
+            return self._error(
+                400,
+                100,
+                "The post contains too many links.",
+                error_user_msg="THREADS_API__LINK_LIMIT_EXCEEDED",
+            )
         reply_to = form.get("reply_to_id")
         if reply_to and reply_to not in self.media:
             return self._error(400, 100, "The reply target does not exist.")
         container_id = next_id()
         with self.lock:
-            self.containers[container_id] = {"user": account["user"], "text": text,
-                                             "polls_left": self.container_polls,
-                                             "status": "IN_PROGRESS" if self.container_polls else "FINISHED",
-                                             "media_id": None}  # fmt: skip
+            self.containers[container_id] = {
+                "user": account["user"],
+                "text": text,
+                "polls_left": self.container_polls,
+                "status": "IN_PROGRESS" if self.container_polls else "FINISHED",
+                "media_id": None,
+            }
         return Reply(200, {"id": container_id})
 
     def publish(self, request: Request, user: str) -> Reply:
@@ -717,9 +894,13 @@ class FakeThreads(FakeNetwork):
             if published_today >= self.publish_quota:
                 return self._error(400, 4, "Application request limit reached")
             media_id = next_id()
-            self.media[media_id] = {"user": account["user"], "text": container["text"],
-                                    "permalink": f"https://www.threads.net/@{account['username']}/post/{media_id}",
-                                    "timestamp": datetime.now(UTC).isoformat()}  # fmt: skip
+            self.media[media_id] = {
+                "user": account["user"],
+                "text": container["text"],
+                "permalink": f"https://www.threads.net/@{account['username']}/post/{media_id}",
+                "timestamp": datetime.now(UTC).isoformat(),
+                "at": time.time(),
+            }
             container["status"], container["media_id"] = "PUBLISHED", media_id
             self.created += 1
         return Reply(200, {"id": media_id})
@@ -729,12 +910,23 @@ class FakeThreads(FakeNetwork):
         if isinstance(account, Reply):
             return account
         limit = min(int(request.query.get("limit", "25")), 100)
+        since = int(request.query.get("since", "0"))
         with self.lock:
-            mine = [{"id": i, "text": m["text"], "permalink": m["permalink"],
-                     "timestamp": m["timestamp"]}
-                    for i, m in self.media.items() if m["user"] == account["user"]]  # fmt: skip
+            mine = [
+                {
+                    "id": i,
+                    "text": m["text"],
+                    "permalink": m["permalink"],
+                    "timestamp": m["timestamp"],
+                }
+                for i, m in self.media.items()
+                if m["user"] == account["user"] and m["at"] >= since
+            ]
         mine.sort(key=lambda m: int(m["id"]), reverse=True)
-        return Reply(200, {"data": mine[:limit]})
+        offset = int(request.query.get("after", "0"))
+        page, rest = mine[offset : offset + limit], mine[offset + limit :]
+        paging = {"paging": {"cursors": {"after": str(offset + limit)}}} if rest else {}
+        return Reply(200, {"data": page} | paging)
 
     def get_object(self, request: Request, object_id: str) -> Reply:
         account = self._user(request)
@@ -792,4 +984,3 @@ FAKES = {
     "linkedin": FakeLinkedIn,
     "threads": FakeThreads,
 }
-

@@ -8,6 +8,7 @@ network holds exactly one copy per sent delivery.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -51,7 +52,7 @@ class Reply:
     content_type: str = "application/json; charset=utf-8"
 
 
-class Drop(Exception):  # noqa: N818 (a control signal, not an error)
+class Drop(Exception):
     """Close the connection without an answer (after whatever the handler committed)."""
 
 
@@ -70,7 +71,7 @@ class Faults:
     def next_for_posting(self) -> str | None:
         if self.script:
             return self.script.popleft()
-        roll = random.random()  # noqa: S311
+        roll = random.random()
         if roll < self.error_5xx:
             return "5xx"
         roll -= self.error_5xx
@@ -83,6 +84,13 @@ class Faults:
 
 
 Route = tuple[str, re.Pattern, str]
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (a killed worker) is part of the test, not an error to print."""
+
+    def handle_error(self, request, client_address) -> None:
+        pass
 
 
 class FakeNetwork:
@@ -99,7 +107,8 @@ class FakeNetwork:
         self.requests: list[tuple[str, str]] = []
         self.created = 0  # copies ever created (a duplicate shows as created > sent)
         self._compiled: list[Route] = [
-            (method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in self.routes
+            (method, re.compile(f"^{pattern}$"), handler)
+            for method, pattern, handler in self.routes
         ]
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
@@ -118,9 +127,9 @@ class FakeNetwork:
             def _serve(self) -> None:
                 fake._dispatch(self)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = QuietServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         server.request_queue_size = 256
         self._server = server
@@ -179,10 +188,8 @@ class FakeNetwork:
     @staticmethod
     def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, reply: Reply) -> None:

@@ -1,0 +1,118 @@
+"""The deliveries API under ``/api/v1/institutions/<slug>/deliveries/``: list and read each
+delivery with its attempts, and retry one that failed."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.api.access import InstitutionViewSet, schema_generation
+from accounts.api.pagination import CursorPagination
+from accounts.numbers import parse_ascii_int
+from accounts.permissions import Permission
+from crossposting import services
+from crossposting.models import Delivery, DeliveryAttempt, DeliveryState
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeliveryAttempt
+        fields = ["started_at", "ended_at", "outcome", "status_code", "error"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    network = serializers.CharField(source="account.network")
+    account = serializers.CharField(source="account.handle")
+    revision = serializers.IntegerField(source="revision.number")
+    post = serializers.IntegerField(source="post_id")
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "post",
+            "revision",
+            "network",
+            "account",
+            "kind",
+            "part",
+            "state",
+            "remote_id",
+            "remote_url",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "sent_at",
+            "updated_at",
+        ]
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    attempts_made = AttemptSerializer(source="attempt_rows", many=True)
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "attempts_made"]
+
+
+@extend_schema(tags=["deliveries"])
+class DeliveryViewSet(InstitutionViewSet):
+    """Copies of posts on networks: each target's state, link, tries and last error."""
+
+    permission_map = {
+        "list": Permission.VIEW_ALL_POSTS,
+        "retrieve": Permission.VIEW_ALL_POSTS,
+        "retry": Permission.REVIEW_POSTS,
+    }
+    serializer_class = DeliverySerializer
+    lookup_field = "id"
+    lookup_value_converter = "int"
+    pagination_class = CursorPagination
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        if schema_generation(self):
+            return Delivery.unscoped.none()
+        rows = Delivery.objects.select_related("account", "revision").prefetch_related(
+            Prefetch("attempt_rows", queryset=DeliveryAttempt.objects.order_by("-started_at"))
+        )
+        if self.action != "list":
+            return rows
+        state = self.request.query_params.get("state")
+        if state in DeliveryState.values:
+            rows = rows.filter(state=state)
+        post = parse_ascii_int(self.request.query_params.get("post", ""))
+        if post is not None:
+            rows = rows.filter(post_id=post)
+        return rows
+
+    @extend_schema(
+        summary=gettext_lazy("List deliveries"),
+        parameters=[
+            OpenApiParameter("state", OpenApiTypes.STR, enum=DeliveryState.values),
+            OpenApiParameter("post", OpenApiTypes.INT, description=gettext_lazy("A post's id")),
+        ],
+    )
+    def list(self, request, institution_slug: str):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Read a delivery with its attempts"),
+        responses=DeliveryDetailSerializer,
+    )
+    def retrieve(self, request, institution_slug: str, id: int):
+        return Response(DeliveryDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Try a failed delivery again"),
+        request=None,
+        responses=DeliveryDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, institution_slug: str, id: int):
+        delivery = services.retry_delivery(self.get_object(), by=self.actor.membership)
+        return Response(DeliveryDetailSerializer(self.get_queryset().get(id=delivery.id)).data)
