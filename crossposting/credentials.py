@@ -65,3 +65,16 @@ def unseal(institution_id: int, account_id: int, blob: bytes) -> dict:
             continue
         return json.loads(plain)
     raise CredentialsUnreadable("no configured key opens these credentials")
+
+
+def is_sealed_with_first_key(institution_id: int, account_id: int, blob: bytes) -> bool:
+    """Whether the stored credentials already open with the key that encrypts (no rotation due)."""
+    blob = bytes(blob or b"")
+    if not blob:
+        return True
+    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        AESGCM(_keys()[0]).decrypt(nonce, sealed, _associated_data(institution_id, account_id))
+    except InvalidTag:
+        return False
+    return True
