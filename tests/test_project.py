@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "PODIUM_BASE_URL": "https://podium.example",
     "DATABASE_URL": "postgres://podium_app@127.0.0.1:5432/podium",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PODIUM_CREDENTIALS_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 }
 
 
@@ -46,7 +47,14 @@ def test_production_settings_pass_the_deployment_check_without_warnings():
 
 
 @pytest.mark.parametrize(
-    "missing", ["PODIUM_SECRET_KEY", "PODIUM_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"]
+    "missing",
+    [
+        "PODIUM_SECRET_KEY",
+        "PODIUM_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PODIUM_CREDENTIALS_KEYS",
+    ],
 )
 def test_production_refuses_to_start_without_required_settings(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

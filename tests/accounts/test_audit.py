@@ -215,6 +215,10 @@ SERVICE_CASES = {
         ),
         "member.join",
     ),
+    "accounts.request_website_check": (
+        lambda cast: _website_check_call(cast),
+        "institution.request_website_check",
+    ),
     "accounts.change_role": (
         lambda cast: lambda: accounts_services.change_role(cast.a.author, Role.REVIEWER),
         "member.change_role",
@@ -337,6 +341,11 @@ def _scheduled_later(side):
 def _correction(side):
     post = _published(side)
     return feeds_services.edit_post(post, side.author, PostContent("Corrected", "en"))
+
+
+def _website_check_call(cast):
+    accounts_services.update_institution(cast.a.institution, website="https://northside.example")
+    return lambda: accounts_services.request_website_check(cast.a.institution, by=cast.a.admin)
 
 
 def _accept_invitation_call(cast):

@@ -50,6 +50,14 @@ POSTS = [
 ]  # fmt: skip
 
 
+WAITING_FOR_REVIEW = [
+    ("m.meier", "Our year 9 biology trip to the botanical garden is on Thursday. Bring a packed "
+     "lunch and shoes for the greenhouse paths."),
+    ("j.schulz", "Congratulations to Lena Fischer from class 7b, who won the regional piano "
+     "competition! Her parents can reach me on 0171 2345678 for the recording."),
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo school with its members and posts (safe to run again)."
 
@@ -120,3 +128,9 @@ class Command(BaseCommand):
             members["j.schulz"],
             PostContent("Draft: big band rehearsal moves to room 104 from January.", "en"),
         )
+        # Two posts wait in the review queue: one clean, one that the checks flag.
+        for handle, text in WAITING_FOR_REVIEW:
+            post = feeds.create_post(
+                members[handle], PostContent(text, "en"), publish_at=now + timedelta(days=1)
+            )
+            feeds.submit_post(post, members[handle])
