@@ -51,10 +51,16 @@ POSTS = [
 
 
 WAITING_FOR_REVIEW = [
-    ("m.meier", "Our year 9 biology trip to the botanical garden is on Thursday. Bring a packed "
-     "lunch and shoes for the greenhouse paths."),
-    ("j.schulz", "Congratulations to Lena Fischer from class 7b, who won the regional piano "
-     "competition! Her parents can reach me on 0171 2345678 for the recording."),
+    (
+        "m.meier",
+        "Our year 9 biology trip to the botanical garden is on Thursday. Bring a packed "
+        "lunch and shoes for the greenhouse paths.",
+    ),
+    (
+        "j.schulz",
+        "Congratulations to Lena Fischer from class 7b, who won the regional piano "
+        "competition! Her parents can reach me on 0171 2345678 for the recording.",
+    ),
 ]
 
 
