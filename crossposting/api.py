@@ -81,11 +81,18 @@ class DeliveryViewSet(InstitutionViewSet):
         )
         if self.action != "list":
             return rows
-        state = self.request.query_params.get("state")
-        if state in DeliveryState.values:
+        params = self.request.query_params
+        state = params.get("state")
+        if state is not None:
+            if state not in DeliveryState.values:
+                raise serializers.ValidationError(
+                    {"state": [gettext_lazy("Use one of: %s.") % ", ".join(DeliveryState.values)]}
+                )
             rows = rows.filter(state=state)
-        post = parse_ascii_int(self.request.query_params.get("post", ""))
-        if post is not None:
+        if "post" in params:
+            post = parse_ascii_int(params["post"], minimum=1)
+            if post is None:
+                raise serializers.ValidationError({"post": [gettext_lazy("Give a post's id.")]})
             rows = rows.filter(post_id=post)
         return rows
 

@@ -86,3 +86,12 @@ def test_an_author_may_not_retry_through_the_api(stage, failed, client):
     assert (
         client.post(f"/api/v1/institutions/{slug}/deliveries/{broken.id}/retry/").status_code == 403
     )
+
+
+@pytest.mark.parametrize("query", ["state=AAA", "state=", "post=abc", "post=%C2%B2", "post=0"])
+def test_the_api_refuses_filters_it_does_not_know(stage, failed, client, query):
+    client.force_login(stage.cast.a.reviewer.user)
+    slug = stage.institution.slug
+    response = client.get(f"/api/v1/institutions/{slug}/deliveries/?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]
