@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,7 +75,7 @@ class Copy:
 Remember = Callable[[dict], None]
 
 
-class NetworkClient:
+class NetworkClient(ABC):
     """One network's calls. Subclasses implement create, delete, find and, where the network
     allows, edit and refresh."""
 
@@ -86,7 +87,7 @@ class NetworkClient:
         self.account = account
         self.http = shared_http(timeout, transport)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a no-op on purpose: the pool is shared)
         """Nothing to close: the connection pool is shared by the process (``shared_http``)."""
 
     def __enter__(self) -> NetworkClient:
@@ -101,17 +102,20 @@ class NetworkClient:
 
     # Calls ------------------------------------------------------------------------------------
 
+    @abstractmethod
     def create(
         self, payload: dict, *, key: str, reply_to: Copy | None, progress: dict, remember: Remember
     ) -> Outcome:
-        raise NotImplementedError
+        """Post one part (a reply to ``reply_to`` in a thread); classify the network's answer."""
 
     def edit(self, payload: dict, *, copy: Copy, key: str) -> Outcome:
         return Outcome(Result.FAILED, message=_("This network cannot edit a post."))
 
+    @abstractmethod
     def delete(self, *, copy: Copy) -> Outcome:
-        raise NotImplementedError
+        """Delete a copy; one already gone counts as deleted."""
 
+    @abstractmethod
     def find(
         self,
         payload: dict,
@@ -123,7 +127,6 @@ class NetworkClient:
     ) -> Outcome:
         """After an unknown outcome: SENT (with the copy), ABSENT, SAFE_TO_RESEND or UNKNOWN.
         ``may_resend=False`` (a retracted post): SAFE_TO_RESEND is no answer; look if possible."""
-        raise NotImplementedError
 
     def refresh(self) -> dict | None:
         """New credentials after the token was refused, or None where the network has no

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -145,7 +146,7 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(ABC):
     """One network's text rules. Subclasses supply ``measure`` and may shape their parts."""
 
     name: str = ""
@@ -156,8 +157,9 @@ class Network:
     has_threads: bool = True
     separator: str = field(default="\n\n", repr=False)
 
+    @abstractmethod
     def measure(self, text: str, limit: int | None = None) -> Measurement:
-        raise NotImplementedError
+        """The network's counter applied to a raw text."""
 
     def measure_finished(self, text: str, limit: int | None = None) -> Measurement:
         """The measurement of a part's text as sent (``finished``), e.g. to show its length."""

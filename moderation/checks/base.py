@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -39,15 +40,16 @@ class Finding:
     matched: str
 
 
-class Check:
+class Check(ABC):
     """One automated check; subclasses set ``name`` and ``categories`` and implement ``find``."""
 
     name: ClassVar[str]
     categories: ClassVar[tuple[str, ...]]
     severity: ClassVar[str] = "warning"
 
+    @abstractmethod
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
-        raise NotImplementedError
+        """The findings of this check in the prepared text."""
 
     def finding(
         self,
