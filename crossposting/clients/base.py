@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,13 @@ import httpx
 from django.utils.translation import gettext as _
 
 from accounts.numbers import parse_ascii_int
+
+# Asynchronous media processing (X, LinkedIn, Threads containers, Mastodon video) is waited for
+# this long within one try, polling at most every MAX_POLL_INTERVAL seconds; what is still
+# processing after that is a RETRY, and the next try polls the same upload again (the upload ids
+# are kept in the delivery's progress). Well inside the delivery lease (90 s by default).
+MEDIA_WAIT_SECONDS = 20.0
+MAX_POLL_INTERVAL = 2.0
 
 
 class Result(StrEnum):
@@ -61,6 +69,8 @@ class Account:
     base_url: str
     remote_user_id: str
     credentials: dict
+    # The institution's slug: public addresses of its images (Threads downloads them itself).
+    institution_slug: str = ""
 
 
 @dataclass
@@ -130,8 +140,53 @@ class NetworkClient(ABC):
 
     def refresh(self) -> dict | None:
         """New credentials after the token was refused, or None where the network has no
-        refresh (the account then needs re-authorisation)."""
+        refresh (the account then needs re-authorisation). Called by the engine only through
+        ``crossposting.token_refresh``, which makes one refresh per account at a time."""
         return None
+
+    @abstractmethod
+    def _answer(self, response: httpx.Response, *, posting: bool) -> Outcome:
+        """The network's answer as an outcome class (its own error shapes and rate headers)."""
+
+    # What every client's delete and find do alike -----------------------------------------------
+
+    def deleted(
+        self, answer: httpx.Response | Outcome, copy: Copy, *, gone: tuple[int, ...] = ()
+    ) -> Outcome:
+        """A delete's answer: SENT names the deleted copy; a status in ``gone`` (the network's
+        "not found") means it was already deleted, which is what a delete wants."""
+        if isinstance(answer, Outcome):
+            return answer
+        if answer.status_code in gone:
+            return Outcome(
+                Result.SENT,
+                remote_id=copy.remote_id,
+                status_code=answer.status_code,
+                summary=f"{answer.status_code} already deleted",
+            )
+        outcome = self._answer(answer, posting=False)
+        outcome.remote = {}
+        outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
+        return outcome
+
+    def lookup_failed(self, answer: httpx.Response | Outcome) -> Outcome:
+        """A lookup without a usable answer proves nothing either way (UNKNOWN), unless the token
+        was refused or the rate budget is spent, which the engine handles as such."""
+        if isinstance(answer, Outcome):
+            return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+        outcome = self._answer(answer, posting=False)
+        if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
+            outcome.result = Result.UNKNOWN
+        outcome.remote = {}
+        return outcome
+
+    def wait(self, seconds: float, deadline: float) -> bool:
+        """Sleep before the next status poll of a bounded wait; False when the time is up."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(max(0.0, min(seconds, left, MAX_POLL_INTERVAL)))
+        return True
 
     # Transport --------------------------------------------------------------------------------
 

@@ -1,6 +1,10 @@
 """Bluesky (AT Protocol, app password session): ``putRecord`` with the rkey chosen when the
 delivery was frozen, so a resend of the identical record is a no-op; ``getRecord`` proves whether
-the copy exists."""
+the copy exists.
+
+Before the record is written, mention handles are resolved to DIDs (``resolveHandle``; one that
+does not resolve stays plain text) and images are uploaded as blobs (``uploadBlob``) with their
+alt text; the link card is the renderer's, built from the post, with nothing fetched."""
 
 from __future__ import annotations
 
@@ -19,8 +23,17 @@ from crossposting.clients.base import (
     epoch_time,
     later,
 )
+from crossposting.clients.media import MediaFile, MediaUnusable, fitted, load
 
 COLLECTION = "app.bsky.feed.post"
+MENTION = "app.bsky.richtext.facet#mention"
+IMAGES = "app.bsky.embed.images"
+EXTERNAL = "app.bsky.embed.external"
+# The lexicon allows 2,000,000 bytes per image now, but older PDS and AppView deployments (and
+# bsky-docs) still say 1,000,000: stay within the smaller one. A link card's thumb: 1,000,000.
+MAX_IMAGE_BYTES = 1_000_000
+MAX_THUMB_BYTES = 1_000_000
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 AUTH_ERRORS = {"ExpiredToken", "InvalidToken", "AuthMissing", "AuthenticationRequired"}
 
 
@@ -29,6 +42,9 @@ class BlueskyClient(NetworkClient):
 
     def _xrpc(self, method: str) -> str:
         return f"{self.base}/xrpc/{method}"
+
+    def _did(self) -> str:
+        return self.account.remote_user_id or self.account.credentials.get("did", "")
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.account.credentials.get('access_jwt', '')}"}
@@ -77,7 +93,10 @@ class BlueskyClient(NetworkClient):
             message=_("Bluesky refused the post: %(error)s") % {"error": message or error or code},
         )
 
-    def _record(self, payload: dict, reply_to: Copy | None) -> dict:
+    def _record(
+        self, payload: dict, reply_to: Copy | None, progress: dict, remember: Remember
+    ) -> dict | Outcome:
+        """The post record: mentions resolved to DIDs, images uploaded as blobs."""
         record: dict = {
             "$type": COLLECTION,
             "text": payload["text"],
@@ -85,16 +104,122 @@ class BlueskyClient(NetworkClient):
         }
         if payload.get("language"):
             record["langs"] = [payload["language"]]
-        if payload.get("facets"):
-            record["facets"] = payload["facets"]
+        facets = self._facets(payload.get("facets") or [], progress, remember)
+        if facets:
+            record["facets"] = facets
         embed = (payload.get("extra") or {}).get("embed")
         if embed:
+            embed = self._embed(embed)
+            if isinstance(embed, Outcome):
+                return embed
             record["embed"] = embed
         if reply_to:
             parent = {"uri": reply_to.remote_id, "cid": reply_to.remote.get("cid", "")}
             root = reply_to.remote.get("root") or parent
             record["reply"] = {"root": root, "parent": parent}
         return record
+
+    # Mentions ---------------------------------------------------------------------------------
+
+    def _facets(self, facets: list[dict], progress: dict, remember: Remember) -> list[dict]:
+        """The renderer's facets with each mention's handle replaced by the DID it resolves to;
+        a mention that does not resolve stays plain text (its facet is left out). Answers are
+        kept in the delivery's progress so that every try sends the same record."""
+        known: dict[str, str] = dict(progress.get("dids") or {})
+        learnt = False
+        out = []
+        for facet in facets:
+            features = []
+            for feature in facet.get("features") or []:
+                handle = feature.get("handle") if feature.get("$type") == MENTION else None
+                if handle is None:
+                    features.append(feature)
+                    continue
+                if handle not in known:
+                    did = self._resolve(handle)
+                    if did is None:  # no answer this time: not kept, the next try asks again
+                        continue
+                    known[handle], learnt = did, True
+                if known[handle]:
+                    features.append({"$type": MENTION, "did": known[handle]})
+            if features:
+                out.append({**facet, "features": features})
+        if learnt:
+            remember({"dids": known})
+        return out
+
+    def _resolve(self, handle: str) -> str | None:
+        """The DID of ``handle`` (com.atproto.identity.resolveHandle on the account's server),
+        "" when the server says it does not resolve, None when there was no answer."""
+        answer = self.request(
+            "GET",
+            self._xrpc("com.atproto.identity.resolveHandle"),
+            posting=False,
+            params={"handle": handle.lstrip("@")},
+        )
+        if isinstance(answer, Outcome) or answer.status_code >= 500:
+            return None
+        did = str((self.json_of(answer) or {}).get("did") or "")
+        if answer.status_code == 200 and did.startswith("did:"):
+            return did
+        return "" if answer.status_code in (400, 404) else None
+
+    # Embeds -----------------------------------------------------------------------------------
+
+    def _embed(self, embed: dict) -> dict | Outcome:
+        if embed.get("$type") == IMAGES:
+            images = []
+            for entry in embed.get("images") or []:
+                image = self._blob(entry.get("image"), MAX_IMAGE_BYTES)
+                if isinstance(image, Outcome):
+                    return image
+                blob, media = image
+                item = {"alt": str(entry.get("alt") or ""), "image": blob}
+                if media is not None:
+                    item["aspectRatio"] = {"width": media.width, "height": media.height}
+                images.append(item)
+            return {"$type": IMAGES, "images": images}
+        if embed.get("$type") == EXTERNAL:
+            # The card is built from the post itself (the renderer's title and description);
+            # nothing is fetched from the linked page.
+            card = embed.get("external") or {}
+            external = {
+                "uri": str(card.get("uri") or ""),
+                "title": str(card.get("title") or ""),
+                "description": str(card.get("description") or ""),
+            }
+            if card.get("thumb"):
+                thumb = self._blob(card["thumb"], MAX_THUMB_BYTES)
+                if isinstance(thumb, Outcome):
+                    return thumb
+                external["thumb"] = thumb[0]
+            return {"$type": EXTERNAL, "external": external}
+        return embed
+
+    def _blob(self, image, max_bytes: int) -> tuple[dict, MediaFile | None] | Outcome:
+        """Upload a stored image (its storage name) as a blob; a blob already is one."""
+        if isinstance(image, dict) and image.get("$type") == "blob":
+            return image, None
+        try:
+            media = fitted(load(str(image or "")), max_bytes=max_bytes, types=IMAGE_TYPES)
+        except MediaUnusable as error:
+            return Outcome(Result.FAILED, summary="image", message=error.message)
+        answer = self.request(
+            "POST",
+            self._xrpc("com.atproto.repo.uploadBlob"),
+            posting=False,
+            headers=self._headers() | {"Content-Type": media.content_type},
+            content=media.data,
+        )
+        if isinstance(answer, Outcome):
+            return answer
+        outcome = self._answer(answer, posting=False)
+        if outcome.result != Result.SENT:
+            return outcome
+        blob = (self.json_of(answer) or {}).get("blob")
+        if not isinstance(blob, dict) or not blob.get("ref"):
+            return self.malformed(answer, posting=False)
+        return blob, media
 
     def _session(self) -> Outcome | None:
         """Log in with the app password when there is no session yet."""
@@ -112,17 +237,19 @@ class BlueskyClient(NetworkClient):
         refused = self._session()
         if refused:
             return refused
-        did = self.account.remote_user_id or self.account.credentials.get("did", "")
+        record = self._record(payload, reply_to, progress, remember)
+        if isinstance(record, Outcome):
+            return record
         answer = self.request(
             "POST",
             self._xrpc("com.atproto.repo.putRecord"),
             posting=True,
             headers=self._headers(),
             json={
-                "repo": did,
+                "repo": self._did(),
                 "collection": COLLECTION,
                 "rkey": payload["rkey"],
-                "record": self._record(payload, reply_to),
+                "record": record,
             },
         )
         if isinstance(answer, Outcome):
@@ -151,19 +278,19 @@ class BlueskyClient(NetworkClient):
         refused = self._session()
         if refused:
             return refused
-        did = self.account.remote_user_id or self.account.credentials.get("did", "")
+        # deleteRecord is idempotent ("or ensure it doesn't exist"): a gone copy answers 200.
         answer = self.request(
             "POST",
             self._xrpc("com.atproto.repo.deleteRecord"),
             posting=False,
             headers=self._headers(),
-            json={"repo": did, "collection": COLLECTION, "rkey": copy.remote_id.rsplit("/", 1)[-1]},
+            json={
+                "repo": self._did(),
+                "collection": COLLECTION,
+                "rkey": copy.remote_id.rsplit("/", 1)[-1],
+            },
         )
-        if isinstance(answer, Outcome):
-            return answer
-        outcome = self._answer(answer, posting=False)
-        outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
-        return outcome
+        return self.deleted(answer, copy)
 
     def find(
         self,
@@ -177,16 +304,15 @@ class BlueskyClient(NetworkClient):
         refused = self._session()
         if refused:
             return refused
-        did = self.account.remote_user_id or self.account.credentials.get("did", "")
         answer = self.request(
             "GET",
             self._xrpc("com.atproto.repo.getRecord"),
             posting=False,
             headers=self._headers(),
-            params={"repo": did, "collection": COLLECTION, "rkey": payload["rkey"]},
+            params={"repo": self._did(), "collection": COLLECTION, "rkey": payload["rkey"]},
         )
         if isinstance(answer, Outcome):
-            return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+            return self.lookup_failed(answer)
         body = self.json_of(answer) or {}
         if answer.status_code == 200 and body.get("uri"):
             outcome = Outcome(Result.SENT, status_code=200, summary="record exists")
@@ -201,10 +327,7 @@ class BlueskyClient(NetworkClient):
             return outcome
         if answer.status_code == 400 and body.get("error") == "RecordNotFound":
             return Outcome(Result.ABSENT, status_code=400, summary="RecordNotFound")
-        outcome = self._answer(answer, posting=False)
-        if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
-            outcome.result = Result.UNKNOWN
-        return outcome
+        return self.lookup_failed(answer)
 
     def refresh(self) -> dict | None:
         """Rotate the session with the refresh token; failing that, log in with the app password."""

@@ -17,7 +17,9 @@ Wire facts this suite pins down (PDS 0.5.35):
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
 import secrets
 from datetime import UTC, datetime
 
@@ -25,6 +27,7 @@ import httpx
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from PIL import Image
 
 from accounts.tenancy import tenant_context
 from crossposting import services, text
@@ -43,13 +46,6 @@ from tests.peers.servers import BlueskyAccount, BlueskyPeers, DroppingProxy
 pytestmark = pytest.mark.peers
 
 PERMALINK = "https://podium.example/northside-school/posts/42/"
-# The real PDS refuses what crossposting/clients/bluesky.py sends today for these two features:
-# a mention facet needs the DID (resolveHandle), an image needs uploadBlob and the blob in the
-# embed. Strict: the day the client does it, these pass and the marker must go.
-WAITS_FOR_CLIENT = pytest.mark.xfail(
-    strict=True,
-    reason="BlueskyClient does not yet resolve mention handles to DIDs or upload image blobs",
-)
 POST = "app.bsky.feed.post"
 
 
@@ -115,7 +111,6 @@ def spans(record: dict) -> list[tuple[str, dict]]:
     ]
 
 
-@WAITS_FOR_CLIENT
 def test_a_post_with_a_link_a_mention_and_a_tag_reads_back_with_the_same_text_and_byte_offsets(
     pds, alice, bob
 ):
@@ -173,7 +168,6 @@ def photo(settings, tmp_path) -> bytes:
     return data
 
 
-@WAITS_FOR_CLIENT
 def test_an_image_is_uploaded_as_a_blob_and_keeps_its_alt_text(pds, alice, photo):
     alt = "Der Schulchor singt in der Aula; vorne links die Dirigentin mit erhobenen Händen 🎶"
     rendering = text.render(
@@ -197,6 +191,73 @@ def test_an_image_is_uploaded_as_a_blob_and_keeps_its_alt_text(pds, alice, photo
     assert image["image"]["mimeType"] == "image/png"
     assert image["image"]["size"] == len(photo)
     assert pds.get_blob(alice.did, image["image"]["ref"]["$link"]) == photo
+
+
+def test_a_mention_whose_handle_does_not_resolve_stays_plain_text_and_the_post_goes_out(
+    pds, alice, bob
+):
+    """The PDS answers 400 HandleNotFound for a handle of its own domain that nobody holds (it
+    asks nobody else for those): the post is sent, that mention without a facet, the other
+    mention resolved."""
+    nobody = "nobody-" + secrets.token_hex(3) + ".test"
+    rendering = text.render(
+        "bluesky",
+        text.RenderInput(
+            body="Danke @ghost und @bob für die Hilfe!",
+            language="de",
+            permalink=PERMALINK,
+            mentions={"ghost": {"bluesky": nobody}, "bob": {"bluesky": bob.handle}},
+        ),
+    )
+    [payload] = payloads(rendering)
+    assert sum("#mention" in f["features"][0]["$type"] for f in payload["facets"]) == 2
+    kept: dict = {}
+
+    outcome = BlueskyClient(account_of(pds, alice), timeout=10).create(
+        payload, key=payload["rkey"], reply_to=None, progress={}, remember=kept.update
+    )
+
+    assert outcome.result == Result.SENT, (outcome.summary, outcome.message)
+    value = stored(pds, alice, payload["rkey"])["value"]
+    assert value["text"] == payload["text"] and f"@{nobody}" in value["text"]
+    mentions = [(s, f) for s, f in spans(value) if f["$type"].endswith("#mention")]
+    assert mentions == [
+        (f"@{bob.handle}", {"$type": "app.bsky.richtext.facet#mention", "did": bob.did})
+    ]
+    # What the handles resolved to is kept, so a retry sends the identical record.
+    assert kept["dids"] == {nobody: "", bob.handle: bob.did}
+
+
+def test_an_image_over_the_size_limit_is_made_smaller_before_it_is_uploaded(
+    pds, alice, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    noise = Image.frombytes("RGB", (1200, 900), os.urandom(1200 * 900 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    assert buffer.tell() > 1_000_000
+    default_storage.save("peers/noise.png", ContentFile(buffer.getvalue()))
+    rendering = text.render(
+        "bluesky",
+        text.RenderInput(
+            body="Rauschen.",
+            language="de",
+            permalink=PERMALINK,
+            images=[text.Image(url_or_path="peers/noise.png", alt_text="Graues Rauschen")],
+        ),
+    )
+    [payload] = payloads(rendering)
+
+    create(BlueskyClient(account_of(pds, alice), timeout=10), payload)
+
+    [image] = stored(pds, alice, payload["rkey"])["value"]["embed"]["images"]
+    assert image["alt"] == "Graues Rauschen"
+    assert image["image"]["mimeType"] == "image/jpeg" and image["image"]["size"] <= 1_000_000
+    blob = pds.get_blob(alice.did, image["image"]["ref"]["$link"])
+    with Image.open(io.BytesIO(blob)) as sent:
+        assert sent.format == "JPEG"
+        assert sent.width / sent.height == pytest.approx(1200 / 900, rel=0.01)
+        assert image["aspectRatio"] == {"width": sent.width, "height": sent.height}
 
 
 def test_a_thread_is_posted_in_order_each_part_replying_to_the_previous_with_the_first_as_root(
@@ -513,7 +574,6 @@ def test_the_engine_refreshes_an_expired_session_once_and_keeps_the_rotated_toke
     assert account.credentials_version == version + 1  # one refresh
 
 
-@WAITS_FOR_CLIENT
 def test_an_image_of_a_published_post_arrives_with_its_alt_text(stage, pds, settings, tmp_path):
 
     settings.MEDIA_ROOT = str(tmp_path)
