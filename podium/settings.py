@@ -399,6 +399,8 @@ SPECTACULAR_SETTINGS = {
         "accounts.api.idempotency.document_idempotency",
         "accounts.api.conditional.document_conditional_requests",
         "accounts.api.throttling.document_rate_limits",
+        # Last: every error response of every operation is a Problem (application/problem+json).
+        "accounts.api.schema.document_problems",
     ],
     # One name per choice set, whatever the field is called (locale and language share one).
     "ENUM_NAME_OVERRIDES": {

@@ -9,6 +9,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.api.problems import problems_page
 from accounts.urls import passkey_urls
 from feeds.views.public import member_post_image
 from podium.views import api_docs, healthz
@@ -25,6 +26,9 @@ urlpatterns = [
     path("ops/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
+    # The problem types every API error body names (accounts.api.problems.PROBLEMS_PATH).
+    path("api/v1/problems/", problems_page, name="api-problems"),
+    path("api/v1/problems/<slug:code>", problems_page, name="api-problem"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("feeds.api_urls")),
     path("api/v1/", include("moderation.api_urls")),

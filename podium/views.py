@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
 from accounts.api.errors import error_for_django, json_error
-from accounts.publicread import public_view
+from accounts.api.problems import api_public_view
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -26,7 +26,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 healthz.tenant_access = "public"
 
 
-@public_view
+@api_public_view
 def api_docs(request: HttpRequest) -> HttpResponse:
     """A self-hosted page that renders the OpenAPI schema (no third-party assets).
 

@@ -1,8 +1,19 @@
-"""One error shape for the whole API: ``{"error": {"code", "message", "fields"}}``.
+"""One error shape for the whole API: problem details (RFC 9457) as ``application/problem+json``.
+
+A body is ``{"type", "title", "status", "detail", "code", "fields", "error"}``:
+
+- ``type``: the URI of the code's problem type (``accounts.api.problems``), ``title``: its short
+  translated title, ``status``: the HTTP status of the response, ``detail``: what went wrong
+  for a person to read;
+- extension members: ``code`` (the stable machine-readable code) and ``fields`` (messages per
+  input field, nested fields as dotted paths);
+- ``error``: the v1 body before problem details, ``{"code", "message", "fields"}``, kept so no
+  integrator breaks. Deprecated: read the members above.
 
 ``error_body`` is the one function that writes it; everything else (the DRF exception handler,
-the 400/404/500 handlers under ``/api/``, the tenant middleware) calls it. Every string that can
-echo what a caller sent goes through ``safe_text`` there, and the body is bounded: at most
+the 400/403/404/405/500 handlers under ``/api/``, the tenant middleware, the composer's JSON
+endpoints) calls it through ``json_error`` or ``problem_response``. Every string that can echo
+what a caller sent goes through ``safe_text`` there, and the body is bounded: at most
 ``MAX_ERROR_FIELDS`` fields, ``MAX_MESSAGES_PER_FIELD`` messages each, ``MAX_MESSAGE_LENGTH``
 characters per message, so an error never grows with the request that caused it.
 """
@@ -25,8 +36,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.api.problems import problem_title, problem_type
 from accounts.errors import DomainError
 from accounts.tenancy import NoInstitutionSelected
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 MAX_ERROR_FIELDS = 50
 MAX_MESSAGES_PER_FIELD = 5
@@ -47,24 +61,47 @@ def safe_text(value: object, limit: int = MAX_MESSAGE_LENGTH) -> str:
     return _UNSAFE.sub("\ufffd", text)
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    """The API's error body. The one place that writes it."""
+def error_body(
+    code: str, message: str, fields: dict | None = None, *, status: int, title: object = None
+) -> dict:
+    """The API's error body (problem details). The one place that writes it."""
     bounded: dict[str, list[str]] = {}
     for name, messages in list((fields or {}).items())[:MAX_ERROR_FIELDS]:
         items = messages if isinstance(messages, list | tuple) else [messages]
         bounded[safe_text(name, MAX_FIELD_NAME_LENGTH)] = [
             safe_text(item) for item in items[:MAX_MESSAGES_PER_FIELD]
         ]
+    code = safe_text(code, 64)
+    detail = safe_text(message)
     return {
-        "error": {"code": safe_text(code, 64), "message": safe_text(message), "fields": bounded}
+        "type": problem_type(code),
+        "title": problem_title(code, status, title),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "fields": bounded,
+        # Deprecated: the v1 body before problem details, kept for the integrators that read it.
+        "error": {"code": code, "message": detail, "fields": bounded},
     }
+
+
+def problem_response(
+    status_code: int, code: str, message: str, fields: dict | None = None, *, title=None
+) -> Response:
+    """An error response of a DRF view."""
+    body = error_body(code, message, fields, status=status_code, title=title)
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def json_error(
     status_code: int, code: str, message: str, fields: dict | None = None
 ) -> JsonResponse:
     """An error response outside DRF's views (URL resolution, middleware, Django's handlers)."""
-    response = JsonResponse(error_body(code, message, fields), status=status_code)
+    response = JsonResponse(
+        error_body(code, message, fields, status=status_code),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -115,10 +152,10 @@ def exception_handler(exc, context) -> Response | None:
     """DRF's exception handler: every error of an API view in the one shape."""
     if isinstance(exc, DomainError):
         fields = {exc.field: [exc.message]} if exc.field else {}
-        return Response(error_body(exc.code, exc.message, fields), status=exc.status)
+        title = getattr(exc, "title", None)
+        return problem_response(exc.status, exc.code, exc.message, fields, title=title)
     if isinstance(exc, SuspiciousOperation) and (too_large := _request_too_large(exc)):
-        status_code, code, message = too_large
-        return Response(error_body(code, message), status=status_code)
+        return problem_response(*too_large)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -128,16 +165,19 @@ def exception_handler(exc, context) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.values()), [_("Invalid input.")])[0]
-        response.data = error_body("invalid", first, fields)
+        body = error_body("invalid", first, fields, status=response.status_code)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(exc, "default_code", "error")
-        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-            response.status_code = status.HTTP_401_UNAUTHORIZED
-        response.data = error_body(code, str(detail))
+        body = error_body(code, str(detail), status=response.status_code)
+    # DRF's response keeps its headers (Allow, Retry-After, WWW-Authenticate).
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 

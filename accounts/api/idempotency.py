@@ -233,7 +233,9 @@ def document_idempotency(result: dict, generator, request, public) -> dict:
             _(
                 "Makes the write safe to retry: the same key with the same request returns the "
                 "first response (with Idempotent-Replayed: true) and changes nothing. Keys are "
-                "per token and kept at least 24 hours."
+                "per token and kept at least 24 hours. Only a successful answer (2xx) is kept "
+                "and replayed: a request that failed (4xx or 5xx) was rolled back and changed "
+                "nothing, so a retry of it with the same key runs again."
             )
         ),
     }

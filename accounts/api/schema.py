@@ -2,6 +2,8 @@
 
 ``ApiSchema`` adds the error responses an operation can give to every operation, so the schema
 states them once instead of on each view. Views under ``InstitutionAccess`` use it already.
+``document_problems`` (the last post-processing hook) makes every error response of every
+operation one ``Problem`` (RFC 9457) as ``application/problem+json``, whoever declared it.
 """
 
 from __future__ import annotations
@@ -33,23 +35,47 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("The same as the problem's code."))
+    message = serializers.CharField(help_text=_("The same as the problem's detail."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("The same as the problem's fields."),
+    )
+
+
+class ProblemSerializer(serializers.Serializer):
+    """The one error body of the API: problem details (RFC 9457) with Podium's extension
+    members code, fields and (deprecated) error. See accounts.api.errors."""
+
+    type = serializers.URLField(
+        help_text=_(
+            "URI of the problem type, one per code; it leads to a page that describes the code."
+        )
+    )
+    title = serializers.CharField(help_text=_("Short title of the problem type, translated."))
+    status = serializers.IntegerField(help_text=_("The HTTP status code of this response."))
+    detail = serializers.CharField(help_text=_("What went wrong here, for a person to read."))
     code = serializers.CharField(help_text=_("Stable machine-readable code, e.g. not_found."))
-    message = serializers.CharField(help_text=_("What went wrong, for a person to read."))
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text=_("Messages per input field (nested fields as dotted paths); may be empty."),
     )
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one error body of the API (see accounts.api.errors)."""
-
-    error = ErrorDetailSerializer()
+    error = ErrorDetailSerializer(
+        help_text=_(
+            "Deprecated: the error body of API v1 before problem details, kept for existing "
+            "integrations. Read code, detail and fields instead."
+        )
+    )
 
 
 def error_response(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+    """An error response of an operation (``document_problems`` gives it the problem type)."""
+    return OpenApiResponse(ProblemSerializer, description=description)
 
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH"}
@@ -130,4 +156,24 @@ def reject_unknown_fields(result: dict, generator, request, public) -> dict:
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component.setdefault("additionalProperties", False)
+    return result
+
+
+def document_problems(result: dict, generator, request, public) -> dict:
+    """Post-processing hook, the last: every 4xx and 5xx response of every operation is a
+    ``Problem`` as ``application/problem+json``, the one media type the server sends them in."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    problem = schemas.get("Problem")
+    if problem is not None:
+        properties = problem.get("properties", {})
+        properties.get("type", {}).update({"format": "uri"})
+        properties.get("error", {})["deprecated"] = True
+        problem["required"] = ["type", "title", "status", "detail", "code", "fields", "error"]
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                if str(code)[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": dict(PROBLEM_REF)}}
     return result

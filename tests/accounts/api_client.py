@@ -59,16 +59,25 @@ def call(
     )
 
 
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code", "fields", "error"}
+
+
 def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is an error in the API's one shape; returns its ``error`` object."""
+    """The response is an error in the API's one shape (problem details, RFC 9457, with the
+    deprecated v1 ``error`` member); returns its ``error`` object."""
     assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
+    assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert set(body) == {"error"}
+    assert set(body) == PROBLEM_MEMBERS
+    assert body["status"] == status
+    assert body["type"].endswith(f"/api/v1/problems/{body['code']}")
+    assert body["title"] and body["detail"]
     assert set(body["error"]) == {"code", "message", "fields"}
-    assert body["error"]["message"]
+    assert body["error"] == {
+        "code": body["code"], "message": body["detail"], "fields": body["fields"]
+    }  # fmt: skip
     if code is not None:
-        assert body["error"]["code"] == code, body
+        assert body["code"] == code, body
     return body["error"]
 
 

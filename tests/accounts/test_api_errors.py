@@ -126,6 +126,5 @@ def test_a_non_member_learns_nothing_from_a_malformed_body(client, cast):
 def test_unknown_api_addresses_answer_json_404_with_a_hint(cast, client, method, path, hint):
     response = client.generic(method, path, data="{}", content_type="application/json")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
-    error = response.json()["error"]
+    error = assert_error(response, 404)
     assert error["code"] == "not_found" and hint in error["message"]

@@ -87,7 +87,7 @@ def test_bearer_tokens_are_declared_and_required_by_every_accounts_endpoint(sche
 
 
 def test_every_accounts_operation_is_tagged_and_documents_its_errors(schema):
-    error_ref = {"$ref": "#/components/schemas/Error"}
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for route, method, operation in _operations(schema):
         if (route, method) not in ACCOUNTS_OPERATIONS:
             continue
@@ -100,7 +100,7 @@ def test_every_accounts_operation_is_tagged_and_documents_its_errors(schema):
             assert {"400", "415"} <= set(responses), (route, method)
         for code, response in responses.items():
             if code.startswith("4"):
-                assert response["content"]["application/json"]["schema"] == error_ref
+                assert response["content"] == problem
 
 
 def test_request_and_response_bodies_have_their_schemas(schema):

@@ -45,8 +45,8 @@ def test_every_posts_endpoint_is_in_the_schema_with_its_body_and_answers(
         assert list(operation["requestBody"]["content"]) == [request_type]
     assert success in operation["responses"]
     for status in ("401", "403", "404"):
-        assert operation["responses"][status]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/Error"
+        assert operation["responses"][status]["content"] == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         }
 
 
