@@ -38,19 +38,23 @@ def _keys() -> list[bytes]:
     return keys
 
 
-def _associated_data(institution_id: int, account_id: int) -> bytes:
-    return f"institution:{institution_id}:account:{account_id}".encode()
+def _associated_data(institution_id: int, account_id: int, table: str = "account") -> bytes:
+    return f"institution:{institution_id}:{table}:{account_id}".encode()
 
 
-def seal(institution_id: int, account_id: int, credentials: dict) -> bytes:
-    """Encrypt credentials for one account row with the first key."""
+def seal(
+    institution_id: int, account_id: int, credentials: dict, *, table: str = "account"
+) -> bytes:
+    """Encrypt credentials for one account row (or one row of another ``table`` of secrets, such
+    as ``mastodon_app``) with the first key."""
     nonce = os.urandom(NONCE_BYTES)
     plain = json.dumps(credentials, sort_keys=True).encode()
-    sealed = AESGCM(_keys()[0]).encrypt(nonce, plain, _associated_data(institution_id, account_id))
+    data = _associated_data(institution_id, account_id, table)
+    sealed = AESGCM(_keys()[0]).encrypt(nonce, plain, data)
     return VERSION + nonce + sealed
 
 
-def unseal(institution_id: int, account_id: int, blob: bytes) -> dict:
+def unseal(institution_id: int, account_id: int, blob: bytes, *, table: str = "account") -> dict:
     """Decrypt an account's credentials with whichever configured key opens them."""
     blob = bytes(blob or b"")
     if not blob:
@@ -60,21 +64,27 @@ def unseal(institution_id: int, account_id: int, blob: bytes) -> dict:
     nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     for key in _keys():
         try:
-            plain = AESGCM(key).decrypt(nonce, sealed, _associated_data(institution_id, account_id))
+            plain = AESGCM(key).decrypt(
+                nonce, sealed, _associated_data(institution_id, account_id, table)
+            )
         except InvalidTag:
             continue
         return json.loads(plain)
     raise CredentialsUnreadable("no configured key opens these credentials")
 
 
-def is_sealed_with_first_key(institution_id: int, account_id: int, blob: bytes) -> bool:
+def is_sealed_with_first_key(
+    institution_id: int, account_id: int, blob: bytes, *, table: str = "account"
+) -> bool:
     """Whether the stored credentials already open with the key that encrypts (no rotation due)."""
     blob = bytes(blob or b"")
     if not blob:
         return True
     nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        AESGCM(_keys()[0]).decrypt(nonce, sealed, _associated_data(institution_id, account_id))
+        AESGCM(_keys()[0]).decrypt(
+            nonce, sealed, _associated_data(institution_id, account_id, table)
+        )
     except InvalidTag:
         return False
     return True

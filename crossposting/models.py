@@ -52,6 +52,17 @@ class NetworkAccount(TenantModel):
     rate_limited_until = models.DateTimeField(null=True, blank=True)
     rate_remaining = models.IntegerField(null=True, blank=True)
     status_reason = models.TextField(blank=True)
+    # When the network's permission ends (LinkedIn and Threads: 60 days) and when the token was
+    # last issued or refreshed (Threads refreshes only tokens at least a day old).
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_issued_at = models.DateTimeField(null=True, blank=True)
+    # The Mastodon instance's own limits, read from /api/v2/instance when connecting.
+    max_characters = models.PositiveIntegerField(null=True, blank=True)
+    max_media_attachments = models.PositiveSmallIntegerField(null=True, blank=True)
+    characters_reserved_per_url = models.PositiveSmallIntegerField(null=True, blank=True)
+    # When the owner was told that the account needs re-authorisation (cleared on reconnect):
+    # one e-mail per transition, not per failed delivery.
+    reauthorisation_noticed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
 
@@ -199,4 +210,66 @@ class DeliveryAttempt(TenantModel):
     class Meta(TenantModel.Meta):
         indexes = [
             models.Index(fields=["institution", "delivery"], name="crossposting_attempt_delivery")
+        ]
+
+
+class MastodonApp(TenantModel):
+    """The app Podium registered on one Mastodon instance (``POST /api/v1/apps``), reused for
+    every account of the institution there. The client secret is sealed like credentials."""
+
+    instance_url = models.URLField(max_length=500)
+    redirect_uri = models.URLField(max_length=500)
+    scopes = models.CharField(max_length=200)
+    client_id = models.CharField(max_length=500)
+    secret = models.BinaryField(default=b"", editable=False)
+    supports_pkce = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "instance_url", "redirect_uri", "scopes"],
+                name="crossposting_mastodon_app_unique",
+            )
+        ]
+
+
+class ConnectAttempt(TenantModel):
+    """One authorisation in progress: what the OAuth ``state`` stands for. Used once, within
+    minutes, by the member who started it."""
+
+    network = models.CharField(max_length=20, choices=Network.choices)
+    member = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    # The account will belong to the institution (an administrator connects it) or to the member.
+    for_institution = models.BooleanField(default=False)
+    # Re-authorising an existing account: the one to renew.
+    account = models.ForeignKey(
+        NetworkAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    base_url = models.URLField(max_length=500)
+    app = models.ForeignKey(MastodonApp, on_delete=models.CASCADE, null=True, blank=True)
+    nonce_digest = models.CharField(max_length=64)
+    # Sealed: the PKCE code verifier.
+    secret = models.BinaryField(default=b"", editable=False)
+    # Started in a browser: the callback must come back in the same session.
+    session_digest = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class NetworkAccountNotice(TenantModel):
+    """An e-mail about a network account sent to one member, at most once per key."""
+
+    account = models.ForeignKey(NetworkAccount, on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=200)
+    sent_at = models.DateTimeField(default=now)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["institution", "key"], name="crossposting_account_notice_once"
+            )
         ]

@@ -59,24 +59,51 @@ def connect_account(
     remote_user_id: str = "",
     profile_url: str = "",
     member: Membership | None = None,
-    default_for_new_posts: bool = False,
+    default_for_new_posts: bool | None = None,
     by: Membership | None = None,
+    token_expires_at: datetime | None = None,
+    token_issued_at: datetime | None = None,
+    limits: dict | None = None,
 ) -> NetworkAccount:
-    """Connect (or reconnect) a network account with its credentials, encrypted at rest."""
+    """Connect (or reconnect) a network account with its credentials, encrypted at rest.
+
+    The account is found by the network's id of it where known (a renamed handle stays the same
+    account), else by server and handle. ``default_for_new_posts=None`` keeps the current choice
+    (off for a new account)."""
     with tenant_context(institution.id):
-        account, _created = NetworkAccount.objects.get_or_create(
-            institution=institution,
-            network=network,
-            base_url=base_url,
-            handle=handle,
-            defaults={"member": member},
-        )
+        account = None
+        if remote_user_id:
+            account = (
+                NetworkAccount.objects.filter(network=network, remote_user_id=remote_user_id)
+                .order_by("id")
+                .first()
+            )
+        if account is None:
+            account, _created = NetworkAccount.objects.get_or_create(
+                institution=institution,
+                network=network,
+                base_url=base_url,
+                handle=handle,
+                defaults={"member": member},
+            )
+        reconnected = account.credentials_version > 0
+        before = {"status": account.status, "handle": account.handle} if reconnected else None
         account.member = member
+        account.handle = handle
+        account.base_url = base_url
         account.remote_user_id = remote_user_id
         account.profile_url = profile_url
-        account.default_for_new_posts = default_for_new_posts
+        if default_for_new_posts is not None:
+            account.default_for_new_posts = default_for_new_posts
         account.status = NetworkAccount.Status.ACTIVE
         account.status_reason = ""
+        account.reauthorisation_noticed_at = None
+        account.token_expires_at = token_expires_at
+        account.token_issued_at = token_issued_at
+        limits = limits or {}
+        account.max_characters = limits.get("max_characters")
+        account.max_media_attachments = limits.get("max_media_attachments")
+        account.characters_reserved_per_url = limits.get("characters_reserved_per_url")
         account.credentials = credentials.seal(institution.id, account.id, secrets)
         account.credentials_version += 1
         account.updated_at = timezone.now()
@@ -91,10 +118,17 @@ def connect_account(
         )
         audit.record(
             institution.id,
-            "network_account.connect",
+            "network_account.reauthorise" if reconnected else "network_account.connect",
             actor=by,
             target=account,
-            after={"network": network, "handle": handle, "base_url": base_url},
+            before=before,
+            after={
+                "network": network,
+                "handle": handle,
+                "base_url": base_url,
+                "owner": "member" if member is not None else "institution",
+                "token_expires_at": token_expires_at,
+            },
         )
         return account
 
@@ -205,8 +239,9 @@ def record_key(key: str, at: datetime) -> str:
     return "".join(reversed(chars))
 
 
-def _render(post: Post, revision: Revision, network: str) -> list[dict]:
-    """The parts the network is sent, as frozen JSON, from the text renderers."""
+def _render(post: Post, revision: Revision, network: str, limit: int | None = None) -> list[dict]:
+    """The parts the network is sent, as frozen JSON, from the text renderers (``limit``: the
+    account's own, a Mastodon instance's ``max_characters``; None: the network's)."""
     from crossposting import text
     from feeds.api import post_permalink
 
@@ -222,6 +257,7 @@ def _render(post: Post, revision: Revision, network: str) -> list[dict]:
             permalink=post_permalink(post.institution, post),
             images=images,
             mode="thread",
+            limit=limit,
         ),
     )
     parts = rendering.canonical()["parts"]
@@ -294,7 +330,11 @@ def _create_parts(
     from crossposting.text import RenderError
 
     try:
-        parts = parts if parts is not None else _render(post, revision, account.network)
+        parts = (
+            parts
+            if parts is not None
+            else _render(post, revision, account.network, account.max_characters)
+        )
     except RenderError as error:
         key = idempotency_key(post.institution_id, post.id, revision.id, account.id, 0, kind)
         failed, _created = Delivery.objects.get_or_create(
@@ -419,7 +459,7 @@ def deliveries_for_correction(post: Post, revision: Revision, at: datetime) -> l
             created += _create_parts(post, revision, account, at)
             continue
         try:
-            parts = _render(post, revision, account.network)
+            parts = _render(post, revision, account.network, account.max_characters)
         except Exception:
             created += _create_parts(post, revision, account, at)
             continue

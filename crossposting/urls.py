@@ -3,6 +3,7 @@
 from django.urls import path
 
 from crossposting import views
+from crossposting.connect import views as connect
 
 app_name = "crossposting"
 
@@ -17,5 +18,35 @@ urlpatterns = [
         "<slug:institution_slug>/deliveries/<int:delivery_id>/retry",
         views.retry,
         name="retry",
+    ),
+    # Network accounts (crossposting.connect).
+    path("<slug:institution_slug>/networks/", connect.networks, name="networks"),
+    path("<slug:institution_slug>/networks/connect/", connect.connect, name="connect"),
+    path(
+        "<slug:institution_slug>/networks/bluesky/",
+        connect.connect_bluesky,
+        name="connect-bluesky",
+    ),
+    path(
+        "<slug:institution_slug>/networks/<int:account_id>/reauthorise/",
+        connect.reauthorise,
+        name="account-reauthorise",
+    ),
+    path(
+        "<slug:institution_slug>/networks/<int:account_id>/disconnect/",
+        connect.disconnect,
+        name="account-disconnect",
+    ),
+    path(
+        "<slug:institution_slug>/networks/<int:account_id>/default/",
+        connect.set_default,
+        name="account-default",
+    ),
+    # Every network sends the browser back here (one address to register per network); the
+    # signed state names the institution.
+    path(
+        "accounts/networks/<str:network>/callback/",
+        connect.callback,
+        name="connect-callback",
     ),
 ]

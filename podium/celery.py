@@ -9,6 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podium.settings")
 app = Celery("podium")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Connecting network accounts keeps its tasks beside its services (crossposting/connect/tasks.py).
+app.autodiscover_tasks(["crossposting.connect"])
 
 app.conf.beat_schedule = {
     # The sweeper: the database is the queue of record; this finds what is due every minute.
@@ -17,6 +19,8 @@ app.conf.beat_schedule = {
     "moderation.escalate_deadlines": {"task": "moderation.escalate_deadlines", "schedule": 300.0},
     # Cross-posting's sweeper: expired leases, the pause, due and lost deliveries.
     "crossposting.sweep": {"task": "crossposting.sweep", "schedule": 60.0},
+    # Network accounts: re-authorisation e-mails, LinkedIn expiry reminders, Threads refreshes.
+    "crossposting.care_for_accounts": {"task": "crossposting.care_for_accounts", "schedule": 300.0},
     # Webhooks: expired leases, due and lost events, expired idempotency keys.
     "accounts.sweep_webhooks": {"task": "accounts.sweep_webhooks", "schedule": 60.0},
 }

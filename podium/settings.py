@@ -284,6 +284,34 @@ PODIUM_DELIVERY_BACKOFF_SECONDS = float(env("PODIUM_DELIVERY_BACKOFF_SECONDS", "
 PODIUM_DELIVERY_REENQUEUE_SECONDS = int(env("PODIUM_DELIVERY_REENQUEUE_SECONDS", "300"))
 # Seconds each network call may take (connect, read); a slow network never holds a worker long.
 PODIUM_NETWORK_TIMEOUT = float(env("PODIUM_NETWORK_TIMEOUT", "10"))
+# Connecting network accounts (crossposting.connect). The operator's OAuth apps on X, LinkedIn
+# and Threads (the Threads app id, not the Meta app id): a network without a client id cannot be
+# connected, and its connect button says so. Mastodon apps are registered per instance.
+PODIUM_X_CLIENT_ID = env("PODIUM_X_CLIENT_ID", "")
+PODIUM_X_CLIENT_SECRET = env("PODIUM_X_CLIENT_SECRET", "")
+PODIUM_LINKEDIN_CLIENT_ID = env("PODIUM_LINKEDIN_CLIENT_ID", "")
+PODIUM_LINKEDIN_CLIENT_SECRET = env("PODIUM_LINKEDIN_CLIENT_SECRET", "")
+PODIUM_THREADS_CLIENT_ID = env("PODIUM_THREADS_CLIENT_ID", "")
+PODIUM_THREADS_CLIENT_SECRET = env("PODIUM_THREADS_CLIENT_SECRET", "")
+# Where each network authorises and answers (tests point them at local fakes).
+PODIUM_X_AUTHORIZE_URL = env("PODIUM_X_AUTHORIZE_URL", "https://x.com/i/oauth2/authorize")
+PODIUM_X_API_URL = env("PODIUM_X_API_URL", "https://api.x.com").rstrip("/")
+PODIUM_LINKEDIN_OAUTH_URL = env("PODIUM_LINKEDIN_OAUTH_URL", "https://www.linkedin.com").rstrip("/")
+PODIUM_LINKEDIN_API_URL = env("PODIUM_LINKEDIN_API_URL", "https://api.linkedin.com").rstrip("/")
+PODIUM_THREADS_AUTHORIZE_URL = env(
+    "PODIUM_THREADS_AUTHORIZE_URL", "https://threads.net/oauth/authorize"
+)
+PODIUM_THREADS_API_URL = env("PODIUM_THREADS_API_URL", "https://graph.threads.net").rstrip("/")
+# The Bluesky server asked when the member names none (Bluesky-hosted accounts).
+PODIUM_BLUESKY_PDS_URL = env("PODIUM_BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
+# Instance and server addresses members type may be loopback http (local fakes in tests only).
+PODIUM_CONNECT_ALLOW_LOOPBACK = env_bool("PODIUM_CONNECT_ALLOW_LOOPBACK", False)
+if PRODUCTION and PODIUM_CONNECT_ALLOW_LOOPBACK:
+    raise ImproperlyConfigured("PODIUM_CONNECT_ALLOW_LOOPBACK must be off in production")
+# Owners of LinkedIn accounts are reminded this many days before the 60-day permission ends;
+# Threads tokens are refreshed when they end within this many days.
+PODIUM_LINKEDIN_REMINDER_DAYS = int(env("PODIUM_LINKEDIN_REMINDER_DAYS", "7"))
+PODIUM_THREADS_REFRESH_DAYS = int(env("PODIUM_THREADS_REFRESH_DAYS", "7"))
 
 # Webhooks (accounts.webhooks). Sending to loopback, private or link-local addresses is refused
 # unless PODIUM_WEBHOOKS_ALLOW_PRIVATE is on (an installation whose receivers are on its LAN).
