@@ -307,6 +307,11 @@ class FakeBluesky(FakeNetwork):
         self.revoked: set[str] = set()
         self.records: dict[str, dict] = {}  # uri -> {"value", "cid"}
         self.rate = RateLimit()
+        # The reference PDS keeps a used refresh token valid for two hours; without the grace
+        # (OAuth sessions, or after the two hours) a refresh token is spent by its first use.
+        self.refresh_grace = True
+        self.refresh_calls = 0  # refreshSession and createSession requests, answered or not
+        self.refresh_delay = 0.0  # seconds a refresh takes (to let a second worker arrive)
 
     def add_account(self, handle: str, password: str) -> str:
         did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
@@ -345,6 +350,9 @@ class FakeBluesky(FakeNetwork):
         return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {}, "text/html")
 
     def create_session(self, request: Request) -> Reply:
+        with self.lock:
+            self.refresh_calls += 1
+        time.sleep(self.refresh_delay)
         body = request.json()
         stored = self.passwords.get(str(body.get("identifier")))
         if stored is None or stored[0] != body.get("password"):
@@ -355,10 +363,15 @@ class FakeBluesky(FakeNetwork):
     def refresh_session(self, request: Request) -> Reply:
         token = request.bearer() or ""
         with self.lock:
+            self.refresh_calls += 1
+        time.sleep(self.refresh_delay)
+        with self.lock:
             if token in self.revoked or token not in self.refresh:
                 return self._error(400, "ExpiredToken", "Token has been revoked")
             did = self.refresh[token]
-            # The old refresh token keeps a grace period in the reference PDS; here it stays.
+            if not self.refresh_grace:
+                del self.refresh[token]
+                self.revoked.add(token)
             handle = next(h for h, (_p, d) in self.passwords.items() if d == did)
             return Reply(200, self._session(did, handle))
 
@@ -482,6 +495,8 @@ class FakeX(FakeNetwork):
         self.tweets: dict[str, dict] = {}
         self.rate = RateLimit()
         self.daily = RateLimit(limit=10**9, window=86400)
+        self.refresh_calls = 0  # token requests with grant_type=refresh_token
+        self.refresh_delay = 0.0  # seconds a refresh takes (to let a second worker arrive)
 
     def add_account(self) -> tuple[str, str, str]:
         user_id = next_id()
@@ -621,6 +636,9 @@ class FakeX(FakeNetwork):
     def token(self, request: Request) -> Reply:
         form = request.form()
         token = form.get("refresh_token", "")
+        with self.lock:
+            self.refresh_calls += 1
+        time.sleep(self.refresh_delay)
         with self.lock:
             if form.get("grant_type") != "refresh_token" or token not in self.refresh:
                 return Reply(
