@@ -2,6 +2,10 @@
 networks on 127.0.0.1: the networks page sends the browser to the network, the network sends it
 back with a code, Podium exchanges the code and stores the account (credentials encrypted)."""
 
+# The fixtures come from connect_support (imported below); using them as parameters is not a
+# redefinition.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import html
@@ -57,10 +61,13 @@ def test_a_member_connects_a_mastodon_account_with_the_instance_limits(cast, cli
     assert account.max_characters == 777 and account.characters_reserved_per_url == 23
     assert account.profile_url == f"{mastodon.base_url}/@teacher"
     token = _secrets(account)["access_token"]
-    assert httpx.get(
-        f"{mastodon.base_url}/api/v1/accounts/verify_credentials",
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()["username"] == "teacher"
+    assert (
+        httpx.get(
+            f"{mastodon.base_url}/api/v1/accounts/verify_credentials",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["username"]
+        == "teacher"
+    )
     assert "network_account.connect" in audit_verbs(cast.a.institution)
     assert f"@teacher@{host}" in body  # listed on the page
     mastodon.max_characters = 500
