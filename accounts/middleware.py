@@ -79,6 +79,8 @@ class TenantMiddleware:
                 ).first()
                 if membership is None:
                     return self._not_found(request, access)
+                # The institution is already loaded: no second query for membership.institution.
+                membership.institution = institution
                 request.membership = membership
                 if second_factor.is_required_for(membership) and not request.user.is_verified():
                     # The institution requires a second factor of its reviewers and admins.

@@ -21,7 +21,11 @@ def _review_count(request: HttpRequest):
         membership = getattr(request, "membership", None)
         if not has_permission(membership, Permission.REVIEW_POSTS):
             return 0
-        return review_count(membership)
+        # The queue page counts the same posts for itself and leaves the figure here.
+        counted = getattr(request, "moderation_review_count", None)
+        if counted is None:
+            counted = request.moderation_review_count = review_count(membership)
+        return counted
 
     return count
 

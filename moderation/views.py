@@ -8,18 +8,22 @@ back whatever the failed request wrote.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import errors, second_factor
+from accounts.localtime import local_time_text, machine_time
 from accounts.models import Membership
-from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
 from feeds.services import Keep
 from moderation import queries, services
@@ -46,17 +50,77 @@ def _require(request: HttpRequest, permission: Permission) -> Membership:
 # The queue ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of the queue page, every value ready to print (the loop only looks values up)."""
+
+    item: queries.QueueItem
+    url: str
+    author: str
+    is_correction: bool
+    deadline: tuple[str, str] | None  # (datetime attribute, text on the institution's clock)
+    publish_at: tuple[str, str] | None
+    waiting_since: tuple[str, str]
+    flags: list[tuple[str, int]]
+
+
+def _moment(value, zone) -> tuple[str, str]:
+    return machine_time(value, zone), local_time_text(value, zone)
+
+
+def _queue_rows(items: list[queries.QueueItem], institution, base_url: str) -> list[QueueRow]:
+    zone = institution.zone
+    rows = []
+    for item in items:
+        post = item.post
+        publish_at = post.publish_at if post.publish_at and not post.published_at else None
+        rows.append(
+            QueueRow(
+                item=item,
+                url=f"{base_url}{post.id}/",
+                author=post.author.display_name,
+                is_correction=post.published_at is not None,
+                deadline=_moment(item.deadline, zone) if item.deadline else None,
+                publish_at=_moment(publish_at, zone) if publish_at else None,
+                waiting_since=_moment(post.updated_at, zone),
+                flags=list(item.flags.items()),
+            )
+        )
+    return rows
+
+
+def _filter_fields(form: QueueFilterForm) -> list[dict]:
+    """The filter form's selects with their options marked up once, in Python: the per-option
+    templates of Django's widgets cost more than the rest of the queue page together."""
+    fields = []
+    for bound in form:
+        value = str(bound.value() or "")
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, mark_safe(" selected") if str(choice) == value else "", label)
+                for choice, label in bound.field.choices
+            ),
+        )
+        fields.append(
+            {"id": bound.auto_id, "name": bound.name, "label": bound.label,
+             "errors": bound.errors, "options": options}
+        )  # fmt: skip
+    return fields
+
+
 @require_http_methods(["GET"])
 def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
-    """Posts waiting for review, most urgent first, with filters."""
+    """Posts waiting for review, most urgent first, with filters; keyset pages of 25."""
     membership = _require(request, Permission.REVIEW_POSTS)
+    members = queries.author_choices()
     form = QueueFilterForm(
-        request.GET or None,
-        authors=queries.authors_in_review(),
-        categories=queries.flag_categories(),
+        request.GET or None, authors=members, categories=queries.flag_categories()
     )
     filters = queries.QueueFilter()
     status = 200
+    error = ""
     if form.is_bound:
         if form.is_valid():
             data = form.cleaned_data
@@ -64,20 +128,34 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
         else:
             status = 400
     posts = queries.pending_reviews(membership, filters)
-    number = parse_ascii_int(request.GET.get("page", "1"), minimum=1) or 1
-    page = queries.queue_page(posts, number)
+    by_id = {member.id: member for member in members}
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    try:
+        page = queries.queue_page_at(posts, after=after[:200], before=before[:200], members=by_id)
+    except queries.BadCursor:
+        status, error = 400, _("This page address is not valid; here is the first page.")
+        page = queries.queue_page_at(posts, members=by_id)
     policy = Policy.objects.filter(institution_id=request.institution.id).first()
+    total = queries.capped_count(posts)
+    if filters == queries.QueueFilter():
+        # The navigation's badge counts the same posts: no second count on this page.
+        request.moderation_review_count = total
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("after", "before", "page"):
+        query.pop(key, None)
+    base_url = reverse("moderation:queue", args=[request.institution.slug])
     context = {
         "institution": request.institution,
         "form": form,
+        "filter_fields": _filter_fields(form),
         "page": page,
-        "items": queries.queue_items(page.items, policy),
-        "total": queries.capped_count(posts),
+        "rows": _queue_rows(queries.queue_items(page.items, policy), request.institution, base_url),
+        "total": total,
         "count_cap": queries.COUNT_CAP,
         "policy": policy,
+        "approvals_required": policy.approvals_required if policy else 1,
         "query": query.urlencode(),
+        "error": error,
     }
     return render(request, "moderation/queue.html", context, status=status)
 
