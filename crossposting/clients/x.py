@@ -1,15 +1,18 @@
 """X API v2: no idempotency key. After an unknown outcome the account's own recent posts are
-looked up; a resend that X refuses as duplicate content means the copy exists."""
+looked up; a resend that X refuses as duplicate content means the copy exists. Images go up
+through the v2 media endpoints first (upload, processing status, alt text as metadata)."""
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 
 import httpx
 from django.utils.translation import gettext as _
 
 from crossposting.clients.base import (
+    MEDIA_WAIT_SECONDS,
     Copy,
     NetworkClient,
     Outcome,
@@ -19,8 +22,14 @@ from crossposting.clients.base import (
     epoch_time,
     later,
 )
+from crossposting.clients.media import MediaUnusable, fitted, load
 
 _URL = re.compile(r"https?://\S+")
+# Images: JPG, PNG, GIF or WEBP up to 5 MB; X keeps an upload for a day (expires_after_secs).
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+MEDIA_KEPT = 86400.0
+MEDIA_MARGIN = 3600.0
 # Pages of 100 posts looked through after an unknown outcome (X bills each read).
 LOOKUP_PAGES = 10
 _SPACE = re.compile(r"\s+")
@@ -97,10 +106,121 @@ class XClient(NetworkClient):
     def _url(self, post_id: str) -> str:
         return f"https://x.com/{self.account.handle.lstrip('@')}/status/{post_id}"
 
+    # Media -----------------------------------------------------------------------------------
+
+    def _upload(
+        self, images: list[dict], progress: dict, remember: Remember
+    ) -> list[str] | Outcome:
+        """Upload the part's images (``/2/media/upload``, ``media_category``), wait for their
+        processing, set their alt text (``/2/media/metadata``). Ids already uploaded by an earlier
+        try are kept in the progress and reused while X keeps them (a day)."""
+        media_ids: list[str] = list(progress.get("media_ids") or [])
+        kept_until = float(progress.get("media_kept_until") or 0)
+        if media_ids and time.time() > kept_until:
+            media_ids, kept_until = [], 0.0  # X has dropped them (or soon will): upload again
+        elif not media_ids and time.time() > kept_until:
+            kept_until = 0.0
+        for image in images[len(media_ids) :]:
+            pending = progress.get("media_pending") if kept_until else None
+            if pending:  # uploaded by an earlier try, still processing then
+                media_id, info = str(pending), {"state": "pending", "check_after_secs": 0}
+            else:
+                uploaded = self._upload_one(image)
+                if isinstance(uploaded, Outcome):
+                    return uploaded
+                media_id, info, lifetime = uploaded
+                kept_until = min(kept_until or float("inf"), time.time() + lifetime)
+                if info:
+                    remember({"media_pending": media_id, "media_kept_until": kept_until})
+            ready = self._processed(media_id, info)
+            if ready is not None:
+                if ready.result == Result.FAILED:
+                    remember({"media_pending": None})
+                return ready
+            if image.get("alt_text"):
+                answer = self.request(
+                    "POST",
+                    f"{self.base}/2/media/metadata",
+                    posting=False,
+                    headers=self._headers(),
+                    json={"id": media_id, "metadata": {"alt_text": {"text": image["alt_text"]}}},
+                )
+                data = self._media_data(answer)
+                if isinstance(data, Outcome):
+                    return data
+            media_ids.append(media_id)
+            remember(
+                {"media_ids": media_ids, "media_kept_until": kept_until, "media_pending": None}
+            )
+        return media_ids
+
+    def _upload_one(self, image: dict) -> tuple[str, dict | None, float] | Outcome:
+        """One image up: its media id, processing info and seconds X keeps it (less a margin)."""
+        try:
+            media = fitted(load(image["url_or_path"]), max_bytes=MAX_IMAGE_BYTES, types=TYPES)
+        except MediaUnusable as error:
+            return Outcome(Result.FAILED, summary="image", message=error.message)
+        answer = self.request(
+            "POST",
+            f"{self.base}/2/media/upload",
+            posting=False,
+            headers=self._headers(),
+            files={"media": ("image", media.data, media.content_type)},
+            data={"media_category": "tweet_image"},
+        )
+        data = self._media_data(answer)
+        if isinstance(data, Outcome):
+            return data
+        lifetime = float(data.get("expires_after_secs") or MEDIA_KEPT) - MEDIA_MARGIN
+        return str(data["id"]), data.get("processing_info"), lifetime
+
+    def _media_data(self, answer: httpx.Response | Outcome) -> dict | Outcome:
+        if isinstance(answer, Outcome):
+            return answer
+        outcome = self._answer(answer, posting=False)
+        if outcome.result != Result.SENT:
+            return outcome
+        data = outcome.remote["data"]
+        return data if data.get("id") else self.malformed(answer, posting=False)
+
+    def _processed(self, media_id: str, info: dict | None) -> Outcome | None:
+        """Wait (bounded) until X has processed an upload: None when it succeeded."""
+        deadline = time.monotonic() + MEDIA_WAIT_SECONDS
+        while True:
+            state = str((info or {}).get("state") or "succeeded")
+            if state == "succeeded":
+                return None
+            if state == "failed":
+                error = (info or {}).get("error") or {}
+                return Outcome(
+                    Result.FAILED,
+                    summary=f"media {media_id} failed: {error}"[:300],
+                    message=_("X could not process an image: %(error)s")
+                    % {"error": error.get("message") or error.get("name") or state},
+                )
+            if not self.wait(float(info.get("check_after_secs") or 1), deadline):
+                return Outcome(Result.RETRY, message=_("X is still processing an image."))
+            answer = self.request(
+                "GET",
+                f"{self.base}/2/media/upload",
+                posting=False,
+                headers=self._headers(),
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            data = self._media_data(answer)
+            if isinstance(data, Outcome):
+                return data
+            info = data.get("processing_info")
+
     def create(
         self, payload: dict, *, key: str, reply_to: Copy | None, progress: dict, remember: Remember
     ) -> Outcome:
         body: dict = {"text": payload["text"]}
+        if payload.get("images"):
+            media_ids = self._upload(payload["images"], progress, remember)
+            if isinstance(media_ids, Outcome):
+                return media_ids
+            body["media"] = {"media_ids": media_ids}
         if reply_to:
             body["reply"] = {"in_reply_to_tweet_id": reply_to.remote_id}
         answer = self.request(
@@ -123,14 +243,7 @@ class XClient(NetworkClient):
             posting=False,
             headers=self._headers(),
         )
-        if isinstance(answer, Outcome):
-            return answer
-        if answer.status_code == 404:
-            return Outcome(Result.SENT, remote_id=copy.remote_id, summary="404 already deleted")
-        outcome = self._answer(answer, posting=False)
-        outcome.remote = {}
-        outcome.remote_id = copy.remote_id if outcome.result == Result.SENT else ""
-        return outcome
+        return self.deleted(answer, copy, gone=(404,))
 
     def find(
         self,
@@ -155,13 +268,10 @@ class XClient(NetworkClient):
                 params=params,
             )
             if isinstance(answer, Outcome):
-                return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
+                return self.lookup_failed(answer)
             body = self.json_of(answer)
             if answer.status_code != 200 or body is None:
-                outcome = self._answer(answer, posting=False)
-                if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
-                    outcome.result = Result.UNKNOWN
-                return outcome
+                return self.lookup_failed(answer)
             for post in body.get("data") or []:
                 if isinstance(post, dict) and comparable(str(post.get("text", ""))) == wanted:
                     post_id = str(post.get("id", ""))

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import itertools
 import json
 import re
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
+import httpx
 import regex
+from PIL import Image
 from twitter_text import parse_tweet
 
 from tests.crossposting.fakes.server import FakeNetwork, Reply, Request
@@ -32,6 +36,19 @@ def next_id() -> str:
 
 def graphemes(text: str) -> int:
     return len(regex.findall(r"\X", text))
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type by its first bytes, as the networks sniff uploads."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
 
 
 @dataclass
@@ -295,6 +312,8 @@ class FakeBluesky(FakeNetwork):
         ("POST", r"/xrpc/com.atproto.repo.createRecord", "create_record"),
         ("GET", r"/xrpc/com.atproto.repo.getRecord", "get_record"),
         ("POST", r"/xrpc/com.atproto.repo.deleteRecord", "delete_record"),
+        ("POST", r"/xrpc/com.atproto.repo.uploadBlob", "upload_blob"),
+        ("GET", r"/xrpc/com.atproto.identity.resolveHandle", "resolve_handle"),
     ]
     posting = frozenset({"put_record", "create_record"})
 
@@ -312,6 +331,7 @@ class FakeBluesky(FakeNetwork):
         self.refresh_grace = True
         self.refresh_calls = 0  # refreshSession and createSession requests, answered or not
         self.refresh_delay = 0.0  # seconds a refresh takes (to let a second worker arrive)
+        self.blobs: dict[str, bytes] = {}
 
     def add_account(self, handle: str, password: str) -> str:
         did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
@@ -446,6 +466,24 @@ class FakeBluesky(FakeNetwork):
     def create_record(self, request: Request) -> Reply:
         return self._write(request, put=False)
 
+    def upload_blob(self, request: Request) -> Reply:
+        did = self._did(request)
+        if isinstance(did, Reply):
+            return did
+        kind = image_type(request.body) or "application/octet-stream"
+        cid = "bafkrei" + hashlib.sha256(request.body).hexdigest()[:40]
+        with self.lock:
+            self.blobs[cid] = request.body
+        blob = {"$type": "blob", "ref": {"$link": cid}, "mimeType": kind, "size": len(request.body)}
+        return Reply(200, {"blob": blob})
+
+    def resolve_handle(self, request: Request) -> Reply:
+        handle = request.query.get("handle", "")
+        stored = self.passwords.get(handle)
+        if stored is None:
+            return self._error(400, "HandleNotFound", "Unable to resolve handle")
+        return Reply(200, {"did": stored[1]})
+
     def get_record(self, request: Request) -> Reply:
         q = request.query
         uri = f"at://{q.get('repo')}/{q.get('collection')}/{q.get('rkey')}"
@@ -482,8 +520,16 @@ class FakeX(FakeNetwork):
         ("DELETE", r"/2/tweets/(?P<tweet_id>\d+)", "delete_tweet"),
         ("GET", r"/2/users/(?P<user_id>\d+)/tweets", "user_tweets"),
         ("POST", r"/2/oauth2/token", "token"),
+        ("POST", r"/2/media/upload", "upload_media"),
+        ("GET", r"/2/media/upload", "media_status"),
+        ("POST", r"/2/media/metadata", "media_metadata"),
     ]
     posting = frozenset({"create_tweet"})
+    media_categories = frozenset(
+        {"tweet_image", "tweet_video", "tweet_gif", "dm_image", "dm_video", "dm_gif", "subtitles"}
+    )
+    image_limit = 5 * 1024 * 1024  # JPG, PNG, WEBP; animated GIF up to 15 MB
+    gif_limit = 15 * 1024 * 1024
     duplicate_window = 24 * 3600
 
     def __init__(self) -> None:
@@ -497,6 +543,12 @@ class FakeX(FakeNetwork):
         self.daily = RateLimit(limit=10**9, window=86400)
         self.refresh_calls = 0  # token requests with grant_type=refresh_token
         self.refresh_delay = 0.0  # seconds a refresh takes (to let a second worker arrive)
+        self.media: dict[str, dict] = {}
+        # >0: an upload answers processing_info "pending" and STATUS says "in_progress" that many
+        # times before "succeeded"; media_fails: processing ends "failed" instead.
+        self.media_polls = 0
+        self.media_fails = False
+        self.check_after_secs = 1
 
     def add_account(self) -> tuple[str, str, str]:
         user_id = next_id()
@@ -575,8 +627,21 @@ class FakeX(FakeNetwork):
             reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
             if reply and reply not in self.tweets:
                 return self._problem(400, "Invalid Request", "The reply target does not exist.")
+            media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids") or []]
+            if len(media_ids) > 4 or any(
+                self.media.get(m, {}).get("user") != user
+                or self.media[m]["state"] != "succeeded"
+                or self.media[m]["expires_at"] < now
+                for m in media_ids
+            ):
+                return self._problem(
+                    400,
+                    "Invalid Request",
+                    "Your media IDs are invalid.",
+                    "https://api.x.com/2/problems/invalid-request",
+                )
             tweet_id = next_id()
-            self.tweets[tweet_id] = {"user": user, "text": text, "at": now}
+            self.tweets[tweet_id] = {"user": user, "text": text, "at": now, "media": media_ids}
             self.created += 1
         return Reply(
             201,
@@ -633,6 +698,115 @@ class FakeX(FakeNetwork):
         meta = {"result_count": len(data)} | ({"next_token": str(offset + limit)} if rest else {})
         return Reply(200, {"data": data, "meta": meta})
 
+    def _media_entity(self, media_id: str) -> dict:
+        media = self.media[media_id]
+        entity = {
+            "id": media_id,
+            "media_key": f"3_{media_id}",
+            "size": media["size"],
+            "expires_after_secs": max(0, int(media["expires_at"] - time.time())),
+            "image": {"image_type": media["type"], "w": media["w"], "h": media["h"]},
+        }
+        if media["state"] != "succeeded" or media["was_async"]:
+            info: dict = {"state": media["state"]}
+            if media["state"] in ("pending", "in_progress"):
+                info["check_after_secs"] = self.check_after_secs
+                info["progress_percent"] = 50 if media["state"] == "in_progress" else 0
+            if media["state"] == "failed":
+                info["error"] = {
+                    "code": 1,
+                    "name": "InvalidMedia",
+                    "message": "Unsupported or corrupt media",
+                }
+            entity["processing_info"] = info
+        return entity
+
+    def upload_media(self, request: Request) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        fields = request.multipart()
+        data = fields.get("media") or b""
+        category = (fields.get("media_category") or b"").decode()
+        invalid = "https://api.x.com/2/problems/invalid-request"
+        if category not in self.media_categories:
+            return self._problem(
+                400, "Invalid Request", "The `media_category` query parameter is invalid.", invalid
+            )
+        kind = image_type(data)
+        if not data or kind is None:
+            return self._problem(400, "Invalid Request", "Unsupported media type.", invalid)
+        limit = self.gif_limit if kind == "image/gif" else self.image_limit
+        if len(data) > limit:
+            return self._problem(
+                400, "Invalid Request", f"File size exceeds {limit} bytes.", invalid
+            )
+        with Image.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+        media_id = next_id()
+        with self.lock:
+            self.media[media_id] = {
+                "user": user,
+                "type": kind,
+                "size": len(data),
+                "w": width,
+                "h": height,
+                "state": "pending" if self.media_polls else "succeeded",
+                "was_async": bool(self.media_polls),
+                "polls_left": self.media_polls,
+                "fails": self.media_fails,
+                "alt": None,
+                "expires_at": time.time() + 86400,
+            }
+            return Reply(200, {"data": self._media_entity(media_id)})
+
+    def media_status(self, request: Request) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        media_id = request.query.get("media_id", "")
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None or media["user"] != user or request.query.get("command") != "STATUS":
+                return self._problem(
+                    400,
+                    "Invalid Request",
+                    "One or more parameters to your request was invalid.",
+                    "https://api.x.com/2/problems/invalid-request",
+                )
+            if media["state"] in ("pending", "in_progress"):
+                media["polls_left"] -= 1
+                media["state"] = "in_progress"
+                if media["polls_left"] <= 0:
+                    media["state"] = "failed" if media["fails"] else "succeeded"
+            return Reply(200, {"data": self._media_entity(media_id)})
+
+    def media_metadata(self, request: Request) -> Reply:
+        user = self._user(request)
+        if isinstance(user, Reply):
+            return user
+        body = request.json()
+        media_id = str(body.get("id") or "")
+        alt = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+        with self.lock:
+            media = self.media.get(media_id)
+            if media is None or media["user"] != user:
+                return self._problem(
+                    404,
+                    "Not Found Error",
+                    "Could not find media.",
+                    "https://api.x.com/2/problems/resource-not-found",
+                )
+            if not isinstance(alt, str) or len(alt) > 1000:
+                return self._problem(
+                    400,
+                    "Invalid Request",
+                    "alt_text.text must be at most 1000 characters.",
+                    "https://api.x.com/2/problems/invalid-request",
+                )
+            media["alt"] = alt
+        return Reply(200, {"data": {"id": media_id, "associated_metadata": {"alt_text": alt}}})
+
     def token(self, request: Request) -> Reply:
         form = request.form()
         token = form.get("refresh_token", "")
@@ -683,8 +857,13 @@ class FakeLinkedIn(FakeNetwork):
     routes = [
         ("POST", r"/rest/posts", "create_post"),
         ("DELETE", r"/rest/posts/(?P<urn>[^/]+)", "delete_post"),
+        ("POST", r"/rest/images", "initialize_upload"),
+        ("PUT", r"/dms-uploads/(?P<upload>[\w-]+)", "upload_image"),
+        ("GET", r"/rest/images/(?P<urn>[^/]+)", "get_image"),
     ]
     posting = frozenset({"create_post"})
+    image_types = frozenset({"image/jpeg", "image/png", "image/gif"})
+    max_image_pixels = 36_152_320
     active_versions = frozenset({"202611", "202610", "202609"})
 
     def __init__(self) -> None:
@@ -693,6 +872,10 @@ class FakeLinkedIn(FakeNetwork):
         self.expired: set[str] = set()
         self.posts: dict[str, dict] = {}
         self.rate = RateLimit()
+        self.images: dict[str, dict] = {}  # image urn -> {"owner", "status", "upload", ...}
+        self.uploads: dict[str, str] = {}  # upload token -> image urn
+        self.image_polls = 0  # >0: an uploaded image stays PROCESSING for that many reads
+        self.image_fails = False  # processing ends PROCESSING_FAILED (a file LinkedIn rejects)
 
     def add_account(self) -> tuple[str, str]:
         urn, token = f"urn:li:person:{next_id()}", secrets.token_urlsafe(16)
@@ -773,6 +956,31 @@ class FakeLinkedIn(FakeNetwork):
                     "status": 400,
                 },
             )
+        content = body.get("content") or {}
+        if "article" in content and ("media" in content or "multiImage" in content):
+            return self._error(
+                400, "ILLEGAL_ARGUMENT", "A post cannot carry both an article and media"
+            )
+        wanted = [content["media"]] if "media" in content else []
+        if "multiImage" in content:
+            wanted = (content["multiImage"] or {}).get("images") or []
+            if not 2 <= len(wanted) <= 20:
+                return Reply(
+                    422,
+                    {"message": "/content/multiImage/images :: 2 to 20 images", "status": 422},
+                )
+        with self.lock:
+            for item in wanted:
+                image = self.images.get(str((item or {}).get("id")))
+                if image is None or image["owner"] != author or image["status"] != "AVAILABLE":
+                    return Reply(
+                        422,
+                        {
+                            "message": f"/content/media/id :: {item.get('id')} is not an "
+                            "available image of the author",
+                            "status": 422,
+                        },
+                    )
         # Unescaped reserved characters silently cut the published text (201 all the same).
         cut = LINKEDIN_RESERVED.search(commentary)
         published = commentary[: cut.start()] if cut else commentary
@@ -783,9 +991,79 @@ class FakeLinkedIn(FakeNetwork):
                         422, {"message": f"Content is a duplicate of {urn}", "status": 422}
                     )
             urn = f"urn:li:share:{next_id()}"
-            self.posts[urn] = {"author": author, "commentary": commentary, "published": published}
+            self.posts[urn] = {
+                "author": author,
+                "commentary": commentary,
+                "published": published,
+                "media": [dict(item) for item in wanted],
+            }
             self.created += 1
         return Reply(201, b"", {"x-restli-id": urn})
+
+    def initialize_upload(self, request: Request) -> Reply:
+        author = self._author(request)
+        if isinstance(author, Reply):
+            return author
+        if request.query.get("action") != "initializeUpload":
+            return self._error(400, "ILLEGAL_ARGUMENT", "Unknown action")
+        owner = (request.json().get("initializeUploadRequest") or {}).get("owner")
+        if owner != author:
+            return self._error(403, "ACCESS_DENIED", "Not enough permissions to upload as owner")
+        urn, upload = f"urn:li:image:C4E10AQ{next_id()}", secrets.token_urlsafe(12)
+        with self.lock:
+            self.images[urn] = {"owner": owner, "status": "WAITING_UPLOAD", "polls_left": 0}
+            self.uploads[upload] = urn
+        return Reply(
+            200,
+            {
+                "value": {
+                    "uploadUrlExpiresAt": int((time.time() + 3600) * 1000),
+                    "uploadUrl": f"{self.base_url}/dms-uploads/{upload}",
+                    "image": urn,
+                }
+            },
+        )
+
+    def upload_image(self, request: Request, upload: str) -> Reply:
+        if request.bearer() not in self.tokens:
+            return self._error(401, "REVOKED_ACCESS_TOKEN", "The token was revoked", 65602)
+        with self.lock:
+            urn = self.uploads.pop(upload, None)
+            if urn is None:
+                return Reply(404, {"status": 404, "message": "Upload URL not found or used"})
+            image = self.images[urn]
+            kind = image_type(request.body)
+            pixels = 0
+            if kind is not None:
+                with Image.open(io.BytesIO(request.body)) as picture:
+                    pixels = picture.width * picture.height
+            # The upload itself succeeds; processing decides (PROCESSING_FAILED for bad files).
+            usable = kind in self.image_types and 0 < pixels < self.max_image_pixels
+            usable = usable and not self.image_fails
+            image.update(
+                status="PROCESSING" if self.image_polls else "AVAILABLE",
+                polls_left=self.image_polls,
+                usable=usable,
+                size=len(request.body),
+            )
+            if not usable and not self.image_polls:
+                image["status"] = "PROCESSING_FAILED"
+        return Reply(201, b"")
+
+    def get_image(self, request: Request, urn: str) -> Reply:
+        author = self._author(request)
+        if isinstance(author, Reply):
+            return author
+        urn = unquote(urn)
+        with self.lock:
+            image = self.images.get(urn)
+            if image is None or image["owner"] != author:
+                return self._error(404, "NOT_FOUND", f"Image {urn} not found")
+            if image["status"] == "PROCESSING":
+                image["polls_left"] -= 1
+                if image["polls_left"] < 0:
+                    image["status"] = "AVAILABLE" if image["usable"] else "PROCESSING_FAILED"
+            return Reply(200, {"id": urn, "owner": image["owner"], "status": image["status"]})
 
     def delete_post(self, request: Request, urn: str) -> Reply:
         author = self._author(request)
@@ -826,6 +1104,8 @@ class FakeThreads(FakeNetwork):
         self.media: dict[str, dict] = {}
         self.container_polls = 0  # >0: containers stay IN_PROGRESS for that many status reads
         self.publish_quota = 250
+        self.image_limit = 8 * 1024 * 1024
+        self.downloads: list[str] = []  # image addresses fetched, in order
 
     def add_account(self, username: str) -> tuple[str, str]:
         user_id, token = next_id(), secrets.token_urlsafe(16)
@@ -884,16 +1164,77 @@ class FakeThreads(FakeNetwork):
         reply_to = form.get("reply_to_id")
         if reply_to and reply_to not in self.media:
             return self._error(400, 100, "The reply target does not exist.")
+        kind = form.get("media_type", "TEXT")
+        container: dict = {
+            "user": account["user"],
+            "text": text,
+            "kind": kind,
+            "polls_left": self.container_polls,
+            "status": "IN_PROGRESS" if self.container_polls else "FINISHED",
+            "media_id": None,
+            "carousel_item": form.get("is_carousel_item") == "true",
+            "alt_text": form.get("alt_text", ""),
+            "children": [],
+        }
+        if kind == "IMAGE":
+            address = form.get("image_url", "")
+            if not address.startswith(("http://", "https://")):
+                return self._error(400, 100, "Param image_url must be a valid URL.")
+            container |= {"image_url": address, "status": "IN_PROGRESS", "image": None}
+        elif kind == "CAROUSEL":
+            children = [c for c in form.get("children", "").split(",") if c]
+            with self.lock:
+                mine = [self.containers.get(c) for c in children]
+            if not 2 <= len(children) <= 20 or any(
+                c is None or c["user"] != account["user"] or not c["carousel_item"] for c in mine
+            ):
+                return self._error(400, 100, "Param children must name 2 to 20 carousel items.")
+            container["children"] = children
+        elif kind != "TEXT":
+            return self._error(400, 100, f"Param media_type {kind} is not supported here.")
         container_id = next_id()
         with self.lock:
-            self.containers[container_id] = {
-                "user": account["user"],
-                "text": text,
-                "polls_left": self.container_polls,
-                "status": "IN_PROGRESS" if self.container_polls else "FINISHED",
-                "media_id": None,
-            }
+            self.containers[container_id] = container
+        if kind == "IMAGE":
+            threading.Thread(target=self._download, args=(container_id,), daemon=True).start()
         return Reply(200, {"id": container_id})
+
+    def _download(self, container_id: str) -> None:
+        """What Meta does with image_url: download it (here only from loopback: the fake never
+        connects elsewhere) and check it; the container is IN_PROGRESS until then."""
+        container = self.containers[container_id]
+        address = container["image_url"]
+        data, error = b"", ""
+        if urlsplit(address).hostname in ("127.0.0.1", "localhost", "::1"):
+            try:
+                answer = httpx.get(address, timeout=5, follow_redirects=False)
+                data = answer.content if answer.status_code == 200 else b""
+            except httpx.HTTPError:
+                data = b""
+        if not data:
+            error = "FAILED_DOWNLOADING_IMAGE"  # [I] Meta documents FAILED_DOWNLOADING_VIDEO
+        elif image_type(data) not in ("image/jpeg", "image/png"):
+            error = "UNSUPPORTED_IMAGE_FORMAT"  # [I] only JPEG and PNG are accepted
+        elif len(data) > self.image_limit:
+            error = "IMAGE_TOO_LARGE"  # [I] the documented limit is 8 MB
+        with self.lock:
+            container["image"] = data
+            container["error_message"] = error
+            container["status"] = "ERROR" if error else "FINISHED"
+            if not error and container["polls_left"] > 0:
+                container["status"] = "IN_PROGRESS"
+            self.downloads.append(address)
+
+    def _status(self, container: dict) -> str:
+        """A carousel is ready when its items are; it fails when one fails."""
+        if container["kind"] != "CAROUSEL" or container["status"] == "PUBLISHED":
+            return container["status"]
+        states = {self.containers[c]["status"] for c in container["children"]}
+        if "ERROR" in states:
+            return "ERROR"
+        if "IN_PROGRESS" in states or container["status"] == "IN_PROGRESS":
+            return "IN_PROGRESS"
+        return "FINISHED"
 
     def publish(self, request: Request, user: str) -> Reply:
         account = self._user(request)
@@ -906,7 +1247,9 @@ class FakeThreads(FakeNetwork):
                 return self._error(400, 100, "Invalid creation_id")
             if container["status"] == "PUBLISHED":
                 return self._error(400, 10, "The media has already been published.")
-            if container["status"] != "FINISHED":
+            if container["carousel_item"]:
+                return self._error(400, 100, "A carousel item is published by its carousel.")
+            if self._status(container) != "FINISHED":
                 return self._error(400, 9007, "The media is not ready to be published.")
             published_today = sum(1 for m in self.media.values() if m["user"] == account["user"])
             if published_today >= self.publish_quota:
@@ -915,6 +1258,17 @@ class FakeThreads(FakeNetwork):
             self.media[media_id] = {
                 "user": account["user"],
                 "text": container["text"],
+                "kind": container["kind"],
+                "images": [
+                    {"image_url": c["image_url"], "alt_text": c["alt_text"], "data": c["image"]}
+                    for c in (
+                        [self.containers[i] for i in container["children"]]
+                        if container["kind"] == "CAROUSEL"
+                        else [container]
+                        if container["kind"] == "IMAGE"
+                        else []
+                    )
+                ],
                 "permalink": f"https://www.threads.net/@{account['username']}/post/{media_id}",
                 "timestamp": datetime.now(UTC).isoformat(),
                 "at": time.time(),
@@ -953,11 +1307,23 @@ class FakeThreads(FakeNetwork):
         with self.lock:
             if object_id in self.containers:
                 container = self.containers[object_id]
-                if container["polls_left"] > 0:
+                downloading = container["kind"] == "IMAGE" and container["image"] is None
+                if container["polls_left"] > 0 and not downloading:
                     container["polls_left"] -= 1
-                    if container["polls_left"] == 0:
+                    if container["polls_left"] == 0 and container["status"] == "IN_PROGRESS":
                         container["status"] = "FINISHED"
-                return Reply(200, {"id": object_id, "status": container["status"]})
+                status = self._status(container)
+                body = {"id": object_id, "status": status}
+                if status == "ERROR":
+                    body["error_message"] = container.get("error_message") or next(
+                        (
+                            self.containers[c].get("error_message")
+                            for c in container["children"]
+                            if self.containers[c].get("error_message")
+                        ),
+                        "UNKNOWN",
+                    )
+                return Reply(200, body)
             media = self.media.get(object_id)
         if media is None:
             return self._error(400, 100, "Unsupported get request.")
