@@ -16,3 +16,7 @@ class CrosspostingConfig(AppConfig):
         hooks.post_published.register(services.on_post_published)
         hooks.post_corrected.register(services.on_post_corrected)
         hooks.post_retracted.register(services.on_post_retracted)
+        # Connected accounts are rel="me" links on their member's public profile.
+        from crossposting.connect.public import profile_links
+
+        hooks.register_profile_links(profile_links)

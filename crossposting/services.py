@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts import audit, errors
 from accounts.models import Institution, Membership
 from accounts.permissions import Permission, has_permission
+from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
 from crossposting import credentials, lifecycle
 from crossposting.models import (
@@ -116,6 +117,8 @@ def connect_account(
             last_error_kind="",
             last_error="",
         )
+        # Its profile address is a rel="me" link on the public pages.
+        public_content_changed(institution.slug)
         audit.record(
             institution.id,
             "network_account.reauthorise" if reconnected else "network_account.connect",

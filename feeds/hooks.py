@@ -108,3 +108,25 @@ def reset_review_gate() -> None:
 def needs_review(post: Post, by: Membership) -> bool:
     """Whether the submitted revision waits for reviewers (True) or is approved at once."""
     return _review_gate(post, by)
+
+
+# Further rel="me" addresses of public pages -----------------------------------------------------
+
+# A provider takes (institution id, member id, or None for the institution's own page) and
+# returns (address, text) pairs, in one query; crossposting adds the connected network accounts.
+ProfileLinks = Callable[[int, "int | None"], list[tuple[str, str]]]
+profile_link_providers: list[ProfileLinks] = []
+
+
+def register_profile_links(provider: ProfileLinks) -> ProfileLinks:
+    if provider not in profile_link_providers:
+        profile_link_providers.append(provider)
+    return provider
+
+
+def profile_links(institution_id: int, member_id: int | None) -> list[tuple[str, str]]:
+    """The addresses higher apps add to a public page as rel="me" links."""
+    links: list[tuple[str, str]] = []
+    for provider in profile_link_providers:
+        links += provider(institution_id, member_id)
+    return links

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from accounts import audit, errors
 from accounts.models import Institution, Membership, User
 from accounts.permissions import Permission, has_permission
+from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
 from crossposting import credentials
 from crossposting import services as crossposting
@@ -398,6 +399,7 @@ def disconnect_account(account: NetworkAccount, *, by: Membership) -> Disconnect
         current.token_expires_at = None
         current.updated_at = timezone.now()
         current.save()
+        public_content_changed(current.institution.slug)  # its rel="me" link goes
         audit.record(
             institution_id,
             "network_account.disconnect",

@@ -53,7 +53,7 @@ from accounts.permissions import Permission, has_permission
 from accounts.publicread import browser_lifetime, public_query, public_view, reads
 from accounts.queries import memberships_of
 from accounts.tenancy import tenant_context
-from feeds import queries, syndication
+from feeds import hooks, queries, syndication
 from feeds.jinja import render
 from feeds.rendering import excerpt
 from feeds.syndication import PublicAddresses, absolute_url, media_path
@@ -460,6 +460,8 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         newest_link=_link(request),
         canonical_url=_canonical(request, before=before),
         institution_url=absolute_url(PublicAddresses(institution_slug).institution),
+        # The institution's connected network accounts (feeds.hooks), as rel="me" links.
+        links=hooks.profile_links(request.institution.id, None),
     )
     return render(request, "feeds/public/institution.html", context)
 
@@ -554,7 +556,8 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         description=excerpt(" ".join(filter(None, [member.job_title, member.bio])), 200),
         avatar_path=media_path(avatar) if avatar else None,
         avatar_url=syndication.stored_file_url(avatar) if avatar else None,
-        links=_rel_me_links(member),
+        # The member's own links, then their connected network accounts (feeds.hooks).
+        links=_rel_me_links(member) + hooks.profile_links(institution.id, member.id),
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
     )
