@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -19,7 +20,8 @@ from rest_framework.views import APIView
 from accounts import second_factor
 from accounts.api.errors import json_error
 from accounts.models import Institution, Membership
-from accounts.tenancy import tenant_context
+from accounts.services import institution_changed_handlers
+from accounts.tenancy import public_read_context, tenant_context
 
 # How a view may be reached inside an institution (a view's ``tenant_access`` attribute):
 #   public  anyone, anonymously; never touches the session (see accounts.publicread)
@@ -41,12 +43,77 @@ def view_access(view: Callable) -> str:
     return access or "member"
 
 
+class PublicInstitutions:
+    """The institutions of the public pages, per process: slug -> institution.
+
+    A public page needs its institution before anything else, and looking it up cost one round
+    trip of every anonymous request. An entry is used while it is provably current:
+
+    - with the server cache on, while the institution's public version (which
+      ``PublicCacheMiddleware`` reads anyway, in the same round trip as the page) is the one
+      the entry was read under, for at most ``VERSIONED_SECONDS``; every change to what an
+      institution shows sets a new version when it commits (``public_content_changed``), so no
+      page is rendered (and stored) with an institution older than the change;
+    - with it off (no version), for at most ``UNVERSIONED_SECONDS``: a change made in another
+      process shows within that time, well inside the 2 s freshness guarantee.
+
+    ``update_institution`` also drops the entry in its own process when it commits (an
+    ``institution_changed_handlers`` entry). Unknown slugs are never stored.
+    """
+
+    UNVERSIONED_SECONDS = 1.0
+    VERSIONED_SECONDS = 60.0
+    LIMIT = 1000  # entries; beyond it the cache starts over (one lookup per institution)
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Institution, str | None, float]] = {}
+
+    def get(self, slug: str, version: str | None) -> Institution | None:
+        """The institution of ``slug`` (None: there is none), read afresh unless current."""
+        now = time.monotonic()
+        entry = self._entries.get(slug)
+        if entry is not None:
+            institution, known, read_at = entry
+            age = now - read_at
+            if version is None and known is None and age < self.UNVERSIONED_SECONDS:
+                return institution
+            if version is not None and version == known and age < self.VERSIONED_SECONDS:
+                return institution
+        institution = Institution.objects.filter(slug=slug).first()
+        if institution is None:
+            self._entries.pop(slug, None)
+            return None
+        if len(self._entries) >= self.LIMIT:
+            self._entries.clear()
+        self._entries[slug] = (institution, version, now)
+        return institution
+
+    def forget(self, slug: str) -> None:
+        self._entries.pop(slug, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+public_institutions = PublicInstitutions()
+
+
+def _forget_changed_institution(institution: Institution, changed: dict) -> None:
+    slug = institution.slug
+    transaction.on_commit(lambda: public_institutions.forget(slug))
+
+
+if _forget_changed_institution not in institution_changed_handlers:
+    institution_changed_handlers.append(_forget_changed_institution)
+
+
 class TenantMiddleware:
     """Resolve the institution of ``/<institution>/...`` and ``/api/v1/institutions/<...>/``.
 
     Inside an institution the whole request runs in ``tenant_context`` (one transaction, rolled
-    back when the response is an error). Members-only pages are checked here; an unknown
-    institution and a non-member's request look the same: 404.
+    back when the response is an error), except the anonymous public pages
+    (``public_rows_only``), which read public rows without one. Members-only pages are checked
+    here; an unknown institution and a non-member's request look the same: 404.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -66,6 +133,8 @@ class TenantMiddleware:
         if slug is None:
             return self.get_response(request)
 
+        if getattr(match.func, "public_rows_only", False):
+            return self._public(request, slug)
         institution = Institution.objects.filter(slug=slug).first()
         if institution is None:
             return self._not_found(request, access)
@@ -93,6 +162,16 @@ class TenantMiddleware:
                 # Nothing of a failed request is kept (services roll back their own work too).
                 transaction.set_rollback(True)
         return response
+
+    def _public(self, request: HttpRequest, slug: str) -> HttpResponse:
+        """An anonymous public page: the institution from the per-process cache, and no tenant
+        transaction (``public_read_context``: the page can read public rows, nothing else)."""
+        institution = public_institutions.get(slug, getattr(request, "public_version", None))
+        if institution is None:
+            return self._not_found(request, "public")
+        request.institution = institution
+        with public_read_context(institution.id):
+            return self.get_response(request)
 
     def _not_found(self, request: HttpRequest, access: str) -> HttpResponse:
         if access == "api":

@@ -68,6 +68,9 @@ def public_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     wrapped.tenant_access = "public"
+    # It reads only rows that are public by nature: TenantMiddleware runs it without a tenant
+    # transaction (accounts.tenancy.public_read_context).
+    wrapped.public_rows_only = True
     # A public page changes nothing, so a forged POST has nothing to forge: every method but
     # GET and HEAD is answered 405 by the view, not 403 by the CSRF check.
     wrapped.csrf_exempt = True
@@ -255,6 +258,9 @@ class PublicCacheMiddleware:
             version = _current_version(scope)  # none yet (or evicted): start one
         elif entry is not None and entry[0] == version:
             return self._from_entry(request, entry, started)
+        # The page is rendered under this version: TenantMiddleware's institution cache checks
+        # its entry against it.
+        request.public_version = version
         return self._render(request, version, page_key, started)
 
     def _render(

@@ -11,7 +11,8 @@ Three walls keep one institution's rows from another's (DESIGN section 7):
    ``EnableRowLevelSecurity`` compare each row against it.
 
 The context variable is set only here: by request middleware, the Celery base task and
-management commands, all through ``tenant_context``.
+management commands, all through ``tenant_context`` (or, for the anonymous public pages, which
+read only rows that are public by nature, ``public_read_context``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,25 @@ def tenant_context(institution_id: int, using: str = "default") -> Iterator[None
     try:
         with database_settings(using, institution_id=str(institution_id)):
             yield
+    finally:
+        _current_institution.reset(token)
+
+
+@contextmanager
+def public_read_context(institution_id: int) -> Iterator[None]:
+    """Read an institution's public rows: the context variable alone, no tenant transaction.
+
+    The fail-closed managers filter by the institution as always; on PostgreSQL, with no
+    ``app.institution_id`` set, only the ``public_read`` policies (feeds migration 0006) let
+    rows through: published posts, their public texts and images, profiles. A draft or any
+    other non-public row reads as missing. Used by the anonymous public pages, which thereby
+    save the transaction's BEGIN, ``set_config`` and COMMIT (three round trips a request).
+    """
+    if not isinstance(institution_id, int) or isinstance(institution_id, bool):
+        raise TypeError(f"public_read_context needs an institution id, not {institution_id!r}")
+    token = _current_institution.set(institution_id)
+    try:
+        yield
     finally:
         _current_institution.reset(token)
 

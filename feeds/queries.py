@@ -13,15 +13,16 @@ from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
+    Aggregate,
     BigIntegerField,
     CharField,
     Count,
     DateTimeField,
     Exists,
     Expression,
-    ExpressionList,
     F,
     Field,
+    JSONField,
     Max,
     OuterRef,
     Prefetch,
@@ -30,7 +31,7 @@ from django.db.models import (
     Subquery,
     Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONArray
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -133,6 +134,49 @@ class PublicImage(NamedTuple):
     alt_text: str
 
 
+class _JSONArrays(Aggregate):
+    """The group's values as one JSON array (PostgreSQL ``JSONB_AGG``, SQLite
+    ``JSON_GROUP_ARRAY``), in no particular order."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+_IMAGE_COLUMNS = (
+    "position",
+    "media__image",
+    "media__small",
+    "media__width",
+    "media__height",
+    "media__content_type",
+    "media__byte_size",
+    "alt_text",
+)
+
+
+def _images_of_revision(revision: str) -> Subquery:
+    """The images of the revision in the outer query's column ``revision``, as one value of
+    the same row (so a page reads posts and their images in one query)."""
+    return Subquery(
+        Attachment.objects.filter(revision_id=OuterRef(revision))
+        .order_by()
+        .values("revision_id")
+        .annotate(images=_JSONArrays(JSONArray(*_IMAGE_COLUMNS)))
+        .values("images"),
+        output_field=JSONField(),
+    )
+
+
+def _public_images(value: list | None) -> tuple[PublicImage, ...]:
+    """The ``_images_of_revision`` value as images, in their order."""
+    if not value:
+        return ()
+    return tuple(PublicImage(*image[1:]) for image in sorted(value, key=lambda image: image[0]))
+
+
 class PublicPost(NamedTuple):
     """A public post as lists and feeds show it: its public revision's text and images."""
 
@@ -169,7 +213,11 @@ def _public(by_author: bool, after_cursor: bool, limit: int) -> QuerySet[Post]:
         posts = posts.filter(
             Q(published_at__lt=when) | Q(published_at=when, id__lt=Param("post", BigIntegerField()))
         )
-    return posts.order_by("-published_at", "-id").values_list(*_PUBLIC_POST_COLUMNS)[:limit]
+    return (
+        posts.annotate(images=_images_of_revision("public_revision_id"))
+        .order_by("-published_at", "-id")
+        .values_list(*_PUBLIC_POST_COLUMNS, "images")[:limit]
+    )
 
 
 def _public_rows(
@@ -177,7 +225,8 @@ def _public_rows(
     author: Membership | PublicProfile | None = None,
     cursor: tuple[datetime, int] | None = None,
 ) -> list[PublicPost]:
-    """The first ``limit`` public posts (of one author, after a cursor), with their images."""
+    """The first ``limit`` public posts (of one author, after a cursor), with their images:
+    one query."""
     by_author, after_cursor = author is not None, cursor is not None
     rows = _compiled_rows(
         ("public posts", by_author, after_cursor, limit),
@@ -186,7 +235,6 @@ def _public_rows(
         when=cursor[0] if cursor else None,
         post=cursor[1] if cursor else None,
     )
-    images = images_of([row[3] for row in rows if row[3] is not None], limit)
     return [
         PublicPost(
             post_id,
@@ -195,13 +243,13 @@ def _public_rows(
             body_html,
             language,
             PublicAuthor(author_id, handle, display_name, avatar, job_title),
-            images.get(revision_id, ()),
+            _public_images(images),
         )
         for (
             post_id,
             published_at,
             corrected_at,
-            revision_id,
+            _revision_id,
             body_html,
             language,
             author_id,
@@ -209,47 +257,9 @@ def _public_rows(
             display_name,
             avatar,
             job_title,
+            images,
         ) in rows
     ]
-
-
-def _images(slots: int) -> QuerySet[Attachment]:
-    ids = [Param(f"revision{i}", BigIntegerField()) for i in range(slots)]
-    return (
-        Attachment.objects.filter(revision_id__in=ExpressionList(*ids))
-        .order_by("revision_id", "position")
-        .values_list(
-            "revision_id",
-            "media__image",
-            "media__small",
-            "media__width",
-            "media__height",
-            "media__content_type",
-            "media__byte_size",
-            "alt_text",
-        )
-    )
-
-
-def images_of(revision_ids: list[int], slots: int = 0) -> dict[int, tuple[PublicImage, ...]]:
-    """The images of each revision, in their order (one query; none for no revisions).
-
-    The query has ``slots`` places for ids (at least as many as given; the rest repeat the
-    first id), so that lists of any length up to it share one compiled query.
-    """
-    if not revision_ids:
-        return {}
-    slots = max(slots, len(revision_ids))
-    padded = revision_ids + [revision_ids[0]] * (slots - len(revision_ids))
-    rows = _compiled_rows(
-        ("images", slots),
-        lambda: _images(slots),
-        **{f"revision{i}": revision_id for i, revision_id in enumerate(padded)},
-    )
-    found: dict[int, list[PublicImage]] = {}
-    for revision_id, *image in rows:
-        found.setdefault(revision_id, []).append(PublicImage(*image))
-    return {revision_id: tuple(images) for revision_id, images in found.items()}
 
 
 class FeedPost(NamedTuple):
@@ -286,7 +296,9 @@ def _feed(by_author: bool, limit: int) -> QuerySet[Post]:
         .values("number")[:1]
     )
     return (
-        posts.annotate(earlier_number=Subquery(earlier))
+        posts.annotate(
+            earlier_number=Subquery(earlier), images=_images_of_revision("public_revision_id")
+        )
         .order_by("-published_at", "-id")
         .values_list(
             "id",
@@ -303,6 +315,7 @@ def _feed(by_author: bool, limit: int) -> QuerySet[Post]:
             "author__handle",
             "author__display_name",
             "author__avatar",
+            "images",
         )[:limit]
     )
 
@@ -311,15 +324,13 @@ def latest_feed_posts(
     limit: int, author: Membership | PublicProfile | None = None
 ) -> list[FeedPost]:
     """The newest posts ever published by the current institution (or one member), for the
-    feeds: retracted ones stay where they were, as notices without their text. Two queries."""
+    feeds: retracted ones stay where they were, as notices without their text. One query."""
     by_author = author is not None
     rows = _compiled_rows(
         ("feed posts", by_author, limit),
         lambda: _feed(by_author, limit),
         author=author.id if author else None,
     )
-    shown = [row[6] for row in rows if row[6] is not None and row[4] is None]
-    images = images_of(shown, limit)
     posts = []
     for (
         post_id,
@@ -328,12 +339,15 @@ def latest_feed_posts(
         corrected_at,
         retracted_at,
         reason,
-        revision_id,
+        _revision_id,
         body_html,
         language,
         earlier_number,
         *author_row,
+        images,
     ) in rows:
+        # A retracted post's text and images are not read on PostgreSQL (row-level security
+        # hides them from the public read path) and never shown anywhere.
         retracted = retracted_at is not None
         posts.append(
             FeedPost(
@@ -344,10 +358,10 @@ def latest_feed_posts(
                 retracted_at,
                 reason,
                 "" if retracted else body_html,
-                language,
+                "" if retracted else language,
                 earlier_number,
                 PublicAuthor(*author_row),
-                () if retracted else images.get(revision_id, ()),
+                () if retracted else _public_images(images),
             )
         )
     return posts
@@ -424,28 +438,31 @@ class Permalink(NamedTuple):
 
 
 def _permalink() -> QuerySet[Post]:
-    return Post.objects.filter(
-        published_at__isnull=False, id=Param("post", BigIntegerField())
-    ).values_list(
-        "id",
-        "published_at",
-        "corrected_at",
-        "retracted_at",
-        "retraction_reason",
-        "public_revision_id",
-        "public_revision__body_html",
-        "public_revision__language",
-        "author_id",
-        "author__handle",
-        "author__display_name",
-        "author__avatar",
-        "author__job_title",
-        "author__status",
-    )[:1]
+    return (
+        Post.objects.filter(published_at__isnull=False, id=Param("post", BigIntegerField()))
+        .annotate(images=_images_of_revision("public_revision_id"))
+        .values_list(
+            "id",
+            "published_at",
+            "corrected_at",
+            "retracted_at",
+            "retraction_reason",
+            "public_revision_id",
+            "public_revision__body_html",
+            "public_revision__language",
+            "author_id",
+            "author__handle",
+            "author__display_name",
+            "author__avatar",
+            "author__job_title",
+            "author__status",
+            "images",
+        )[:1]
+    )
 
 
 def public_permalink(post_id: int) -> Permalink:
-    """A post as its permalink shows it (public, or retracted with its notice): two queries.
+    """A post as its permalink shows it (public, or retracted with its notice): one query.
 
     Unpublished or unknown posts raise NotFound.
     """
@@ -464,8 +481,11 @@ def public_permalink(post_id: int) -> Permalink:
         body_html,
         language,
         *author,
+        images,
     ) = rows[0]
-    images = images_of([revision_id]) if revision_id and retracted_at is None else {}
+    # A retracted post's text and images are not read on PostgreSQL (row-level security hides
+    # them from the public read path) and never shown anywhere: only its notice.
+    retracted = retracted_at is not None
     return Permalink(
         post_id,
         published_at,
@@ -473,10 +493,10 @@ def public_permalink(post_id: int) -> Permalink:
         retracted_at,
         retraction_reason,
         revision_id,
-        body_html,
-        language,
+        "" if retracted else body_html,
+        "" if retracted else language,
         PermalinkAuthor(*author),
-        images.get(revision_id, ()),
+        () if retracted else _public_images(images),
     )
 
 

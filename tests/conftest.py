@@ -144,6 +144,10 @@ def _clear_cache():
             client.delete(*keys)
     else:
         cache.clear()
+    # The public pages' per-process institution cache: each test has institutions of its own.
+    from accounts.middleware import public_institutions
+
+    public_institutions.clear()
     yield
 
 
