@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from crossposting.clients.base import (
+    MEDIA_WAIT_SECONDS,
     Copy,
     NetworkClient,
     Outcome,
@@ -26,7 +27,6 @@ from crossposting.clients.base import (
 
 # Mastodon keeps an Idempotency-Key for one hour; a little margin for clocks.
 KEY_LIFETIME = timedelta(minutes=55)
-MEDIA_WAIT_SECONDS = 10.0
 # Pages of 40 statuses looked through after an unknown outcome.
 LOOKUP_PAGES = 10
 _TAG = re.compile(r"<[^>]+>")
@@ -129,7 +129,7 @@ class MastodonClient(NetworkClient):
     def _wait_for_media(self, media_id: str) -> bool:
         """Poll an asynchronously processed upload for a bounded time."""
         deadline = time.monotonic() + MEDIA_WAIT_SECONDS
-        while time.monotonic() < deadline:
+        while self.wait(0.25, deadline):
             answer = self.request(
                 "GET",
                 f"{self.base}/api/v1/media/{media_id}",
@@ -142,7 +142,6 @@ class MastodonClient(NetworkClient):
                 return True
             if answer.status_code != 206:
                 return False
-            time.sleep(0.25)
         return False
 
     def create(
@@ -186,14 +185,7 @@ class MastodonClient(NetworkClient):
             posting=False,
             headers=self._headers(),
         )
-        if isinstance(answer, Outcome):
-            return answer
-        if answer.status_code == 404:  # already gone: what a delete wants
-            return Outcome(Result.SENT, remote_id=copy.remote_id, summary="404 already deleted")
-        outcome = self._answer(answer, posting=False)
-        if outcome.result == Result.SENT:
-            outcome.remote_id = copy.remote_id
-        return outcome
+        return self.deleted(answer, copy, gone=(404,))
 
     def find(
         self,
@@ -220,13 +212,8 @@ class MastodonClient(NetworkClient):
                 headers=self._headers(),
                 params=params,
             )
-            if isinstance(answer, Outcome):
-                return Outcome(Result.UNKNOWN, message=answer.message, summary=answer.summary)
-            if answer.status_code != 200:
-                outcome = self._answer(answer, posting=False)
-                if outcome.result not in (Result.AUTH, Result.RATE_LIMITED):
-                    outcome.result = Result.UNKNOWN
-                return outcome
+            if isinstance(answer, Outcome) or answer.status_code != 200:
+                return self.lookup_failed(answer)
             try:
                 statuses = answer.json()
             except ValueError:

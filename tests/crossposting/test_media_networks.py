@@ -51,7 +51,7 @@ def account(fakes, network: str, slug: str = "") -> Account:
         handle = f"media-{random.getrandbits(32)}.test"
         user = fake.add_account(handle, "abcd-efgh-ijkl-mnop")
         credentials = {"identifier": handle, "password": "abcd-efgh-ijkl-mnop"}
-    elif network == "threads":
+    elif network in ("threads", "mastodon"):
         user, token = fake.add_account("school")
         credentials = {"access_token": token}
     else:
@@ -312,3 +312,21 @@ def test_an_image_goes_to_the_bluesky_fake_as_a_blob_with_its_alt_text(fakes, me
     [image] = fake.records[outcome.remote_id]["value"]["embed"]["images"]
     assert image["alt"] == ALT and image["aspectRatio"] == {"width": 70, "height": 50}
     assert fake.blobs[image["image"]["ref"]["$link"]] == data
+
+
+# Mastodon ---------------------------------------------------------------------------------------
+
+
+def test_a_mastodon_upload_answered_202_is_polled_until_ready_then_attached(fakes, media_root):
+    fake = fakes["mastodon"]
+    fake.async_media_polls = 2
+    try:
+        name = stored("posts/masto.png", png_bytes())
+        client = client_for(account(fakes, "mastodon"), timeout=5)
+        outcome = send(client, payload("Video", [(name, ALT)]))
+    finally:
+        fake.async_media_polls = 0
+
+    assert outcome.result == Result.SENT, outcome.message
+    [attachment] = fake.statuses[outcome.remote_id]["media_attachments"]
+    assert fake.media[attachment["id"]]["description"] == ALT
