@@ -39,6 +39,13 @@ TITLES: dict[str, tuple[int, str]] = {
     "unsafe_address": (400, _("Address not allowed")),
     "invalid_idempotency_key": (400, _("Invalid Idempotency-Key")),
     "bad_sitemap_page": (400, _("Invalid sitemap page")),
+    # Connecting network accounts (crossposting.connect.errors).
+    "connect_failed": (400, _("Account not connected")),
+    "server_unreachable": (400, _("Server unreachable")),
+    "server_not_recognised": (400, _("Server not recognised")),
+    "invalid_server_address": (400, _("Invalid server address")),
+    "authorisation_refused": (400, _("Authorisation refused")),
+    "state_invalid": (400, _("Authorisation link not valid")),
     # Who you are and what you may do.
     "not_authenticated": (401, _("Authentication required")),
     "authentication_failed": (401, _("Authentication failed")),
@@ -62,6 +69,8 @@ TITLES: dict[str, tuple[int, str]] = {
     "already_paused": (409, _("Publishing already paused")),
     "not_paused": (409, _("Publishing not paused")),
     "not_enough_approvals": (409, _("Not enough approvals")),
+    "network_not_configured": (409, _("Network not configured")),
+    "account_taken": (409, _("Account already connected")),
     "idempotency_key_in_use": (409, _("Idempotency-Key in use")),
     "invitation_invalid": (410, _("Invitation no longer valid")),
     "precondition_failed": (412, _("Resource changed")),
