@@ -72,6 +72,12 @@ def server_url(text: str) -> str:
     return f"https://{host}" + (f":{port}" if port and port != 443 else "")
 
 
+# Top-level names that never resolve on the internet (RFC 2606, 6761, 6762): refused without a
+# lookup.
+RESERVED_TOP_LEVEL = frozenset({"example", "test", "invalid", "localhost", "local", "internal"})
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+
+
 def check_public(url: str) -> None:
     """Refuse a server whose name resolves to a loopback, private or reserved address (unless
     loopback is allowed for tests and the address is loopback)."""
@@ -79,6 +85,11 @@ def check_public(url: str) -> None:
     host = parts.hostname or ""
     if _is_loopback_literal(host) and _loopback_allowed():
         return
+    reserved_domain = any(host == d or host.endswith("." + d) for d in RESERVED_DOMAINS)
+    if host.rsplit(".", 1)[-1] in RESERVED_TOP_LEVEL or reserved_domain:
+        raise ServerUnreachable(
+            _("There is no server at %(server)s. Check the address.") % {"server": host}
+        )
     try:
         infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:

@@ -18,7 +18,7 @@ from accounts import webhooks
 from accounts.models import ApiToken, IdempotencyRecord
 from accounts.tenancy import tenant_context
 from crossposting import services as crossposting_services
-from crossposting.models import Delivery
+from crossposting.models import Delivery, NetworkAccount
 from feeds import services as feeds_services
 from feeds.services import PostContent
 from moderation import services as moderation_services
@@ -68,6 +68,15 @@ BODIES = {
     "institutions_webhooks_endpoints_partial_update": {"description": "CMS"},
     "institutions_webhooks_endpoints_rotate_secret_create": {"overlap_hours": 1},
     "institutions_policy_partial_update": {"approval_deadline_hours": 12},
+    # Network accounts: no request leaves the machine (X is not set up here; the servers are
+    # under a reserved name, refused without a lookup).
+    "institutions_networks_connect_create": {"network": "x"},
+    "institutions_networks_bluesky_create": {
+        "identifier": "school.bsky.social",
+        "app_password": "abcd-efgh-ijkl-mnop",
+        "server": "pds.example",
+    },
+    "institutions_networks_default_create": {"use": False},
 }
 # Who calls each kind of operation: authors write posts, reviewers review, admins the rest.
 AUTHOR_PATHS = ("posts/", "media/", "profile")
@@ -151,6 +160,9 @@ class World:
         if resource == "deliveries":
             with tenant_context(self.side.institution.id):
                 return Delivery.objects.filter(post=self.published).values_list("id", flat=True)[0]
+        if resource == "networks":
+            with tenant_context(self.side.institution.id):
+                return NetworkAccount.objects.values_list("id", flat=True).get()
         if tail.startswith("webhooks/endpoints/"):
             return self.endpoint.id
         if tail.startswith("webhooks/events/"):

@@ -150,6 +150,8 @@ class WorldOfA:
             return [self.webhook_event.id]
         if name == "delivery_id" or (name == "id" and "/deliveries/" in route):
             return [self.delivery.id]
+        if name == "account_id" or (name == "id" and "/networks/" in route):
+            return [self.delivery.account_id]
         raise AssertionError(f"Teach test_route_inventory how to fill <{name}> in {route}")
 
 
