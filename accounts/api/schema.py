@@ -162,6 +162,20 @@ def reject_unknown_fields(result: dict, generator, request, public) -> dict:
 def document_problems(result: dict, generator, request, public) -> dict:
     """Post-processing hook, the last: every 4xx and 5xx response of every operation is a
     ``Problem`` as ``application/problem+json``, the one media type the server sends them in."""
+    info = result.setdefault("info", {})
+    info["description"] = (
+        info.get("description", "")
+        + "\n\n"
+        + str(
+            _(
+                "Errors are problem details (RFC 9457) in application/problem+json: type (one URI "
+                "per code, leading to the list of codes at /api/v1/problems/), title, status and "
+                "detail, with the extension members code (stable, machine-readable) and fields "
+                "(messages per input field). The member error repeats code, detail as message, "
+                "and fields in the shape of API v1 before problem details; it is deprecated."
+            )
+        )
+    )
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     problem = schemas.get("Problem")
     if problem is not None:

@@ -333,6 +333,8 @@ def test_the_problem_component_has_every_member_and_marks_error_deprecated(schem
     assert problem["properties"]["status"]["type"] == "integer"
     assert problem["properties"]["type"]["format"] == "uri"
     assert problem["properties"]["error"]["deprecated"] is True
+    assert "application/problem+json" in schema["info"]["description"]
+    assert "/api/v1/problems/" in schema["info"]["description"]
 
 
 def test_every_operation_documents_its_problem_responses(schema):
