@@ -7,6 +7,12 @@ and django-otp-webauthn).
   them to set it up (or to enter a code) first.
 - Decisions, overrides, role changes and lifting a publishing pause ask for a fresh code when the
   last one is older than ``PODIUM_SECOND_FACTOR_MAX_AGE`` seconds (``require_recent``).
+- API tokens that can decide (scopes ``review`` and ``admin``) are made only after a fresh check:
+  on the web the same step-up, through the API a code in the ``X-Podium-OTP`` header
+  (``require_for_deciding_token``). Where the institution requires a second factor, a member
+  without one enrolled can neither make such a token nor decide through the API with one
+  (``require_for_api_decision``); an API decision may carry a code, and must when the policy
+  says so.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -31,13 +38,18 @@ from django_otp_webauthn.views import (
     CompleteCredentialAuthenticationView,
 )
 
-from accounts.models import Membership, Role, User
+from accounts import errors
+from accounts.models import Membership, Role, Scope, User
 
 VERIFIED_AT_SESSION_KEY = "podium_second_factor_at"
 PENDING_USER_SESSION_KEY = "podium_second_factor_user"
 PENDING_BACKEND_SESSION_KEY = "podium_second_factor_backend"
 RECOVERY_CODE_COUNT = 10
 DECIDING_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
+# Token scopes that let a token decide on posts or change the institution.
+DECIDING_SCOPES = frozenset({Scope.REVIEW, Scope.ADMIN})
+# The request header that carries a second-factor code with an API request.
+OTP_HEADER = "X-Podium-OTP"
 
 
 class StepUpRequired(Exception):
@@ -250,3 +262,101 @@ def _acting_user(request: HttpRequest) -> User | None:
         return request.user
     user_id = request.session.get(PENDING_USER_SESSION_KEY)
     return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+# API decisions and tokens that can decide -------------------------------------------------------
+
+
+class SecondFactorRequired(errors.PermissionDenied):
+    """The institution requires a second factor of the member, who has none enrolled."""
+
+    code = "second_factor_required"
+    default_message = _(
+        "Your institution requires reviewers and administrators to use a second factor, and you "
+        "have not set one up: add an authenticator app or a passkey under Account, Second "
+        "factor, then try again."
+    )
+
+
+class FreshCodeRequired(errors.PermissionDenied):
+    """The action needs a second-factor code newer than the last check allows."""
+
+    code = "second_factor_code_required"
+    default_message = _(
+        "This needs a fresh second-factor code: send the current code of your authenticator app "
+        "(or an unused recovery code) in the X-Podium-OTP header."
+    )
+
+
+class WrongCode(errors.PermissionDenied):
+    """The code sent in the header is not accepted."""
+
+    code = "second_factor_code_invalid"
+    default_message = _(
+        "The second-factor code in the X-Podium-OTP header is wrong, expired or already used: "
+        "send the code your authenticator app shows now."
+    )
+
+
+def grants_decisions(scopes) -> bool:
+    """Whether a token with these scopes could decide on posts or change the institution."""
+    return bool(set(scopes or ()) & DECIDING_SCOPES)
+
+
+def require_enrolled(membership: Membership) -> None:
+    """Refuse (``SecondFactorRequired``) when the institution requires a second factor of the
+    member and none is enrolled: no token of theirs may decide, and no such token is made."""
+    if is_required_for(membership) and not has_second_factor(membership.user):
+        raise SecondFactorRequired()
+
+
+def _fresh_check(request, membership: Membership, *, token_needs_code: bool) -> None:
+    """A code in the header (checked, used up), or else for a session a recent check as on the
+    web, for a token a code only when ``token_needs_code``."""
+    django_request = getattr(request, "_request", request)
+    user = membership.user
+    code = django_request.headers.get(OTP_HEADER, "")
+    if code:
+        device = check_code(user, code)
+        if device is None:
+            raise WrongCode()
+        return
+    if getattr(request, "auth", None) is not None:  # an API token
+        if not token_needs_code:
+            return
+        if not has_second_factor(user):
+            raise SecondFactorRequired(
+                _(
+                    "This institution's API decisions need a fresh second-factor code, and you "
+                    "have no authenticator app set up: add one under Account, Second factor."
+                )
+            )
+        raise FreshCodeRequired()
+    # A browser session calling the API: the same rule as the web pages.
+    needs = is_required_for(membership) or has_second_factor(user)
+    if needs and not is_recent(django_request):
+        raise FreshCodeRequired(
+            _(
+                "This needs a fresh second-factor code: enter one on the web (any page that "
+                "asks for it) or send it in the X-Podium-OTP header."
+            )
+        )
+
+
+def require_for_api_decision(request, membership: Membership, *, code_required: bool) -> None:
+    """Before a decision through the API (approve, reject, request changes, override, retract,
+    resume): refused when the institution requires a second factor the member lacks; a code in
+    ``X-Podium-OTP`` must be right; with ``code_required`` (the policy's "API decisions need a
+    fresh code") a token must bring one."""
+    require_enrolled(membership)
+    _fresh_check(request, membership, token_needs_code=code_required)
+
+
+def require_for_deciding_token(request, membership: Membership, scopes) -> None:
+    """Before an API token with the review or admin scope is made through the API: a member
+    with a second factor proves it afresh (a session's recent check, or a code in the header);
+    one the institution requires to have one and who has none is refused."""
+    if not grants_decisions(scopes):
+        return
+    require_enrolled(membership)
+    _fresh_check(request, membership, token_needs_code=has_second_factor(membership.user))

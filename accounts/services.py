@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import audit, errors
+from accounts import audit, errors, second_factor
 from accounts.models import (
     ApiToken,
     FormerHandle,
@@ -523,6 +523,10 @@ def create_token(
         raise errors.DomainError(
             _("Your role cannot grant these scopes: %s") % ", ".join(not_allowed), field="scopes"
         )
+    if second_factor.grants_decisions(scopes):
+        # A token that can decide stands in for the person: where the institution requires a
+        # second factor, only a person who has one gets such a token (the views check it fresh).
+        second_factor.require_enrolled(membership)
     now = timezone.now()
     expires_at = expires_at or now + TOKEN_DEFAULT_LIFETIME
     if expires_at <= now:

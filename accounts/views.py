@@ -534,6 +534,15 @@ def tokens(request: HttpRequest, institution_slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            if second_factor.grants_decisions(form.cleaned_data["scopes"]):
+                # A token that can decide is made after a fresh second-factor check, as a role
+                # change is (then the form is sent again).
+                try:
+                    second_factor.require_recent(
+                        request, reverse("accounts:tokens", args=[institution_slug])
+                    )
+                except second_factor.StepUpRequired as step_up:
+                    return step_up.response
             try:
                 new_token, secret = services.create_token(
                     membership,

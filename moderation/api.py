@@ -8,12 +8,14 @@ reviewer decided first, 403 for one's own post, 400 without a reason).
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts import second_factor
 from accounts.api.access import InstitutionAPIView, InstitutionViewSet, schema_generation
 from accounts.api.parsers import JSONParser
 from accounts.api.schema import ApiSchema, error_response
@@ -180,6 +182,12 @@ class PolicySerializer(RejectUnknownFields, serializers.Serializer):
         child=serializers.CharField(max_length=253), max_length=MAX_DOMAINS
     )
     own_contacts = serializers.ListField(child=serializers.CharField(max_length=300), max_length=50)
+    api_decisions_need_code = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "Decisions through the API must carry a current second-factor code in the "
+            "X-Podium-OTP header (403 second_factor_code_required without one)."
+        )
+    )
     version = serializers.IntegerField(read_only=True)
     trusted_members = serializers.SerializerMethodField()
 
@@ -211,6 +219,35 @@ def _post(post_id: int) -> Post:
     if post is None:
         raise NotFound()
     return post
+
+
+def _second_factor(request, membership) -> None:
+    """Before a decision: the member's second factor as the institution asks it of the API
+    (accounts.second_factor.require_for_api_decision)."""
+    policy = services.policy_of(membership.institution)
+    code_required = policy is not None and policy.api_decisions_need_code
+    second_factor.require_for_api_decision(request, membership, code_required=code_required)
+
+
+_SECOND_FACTOR_NOTE = gettext_lazy(
+    "Second factor: where the institution requires one of reviewers and administrators, "
+    "a member without one enrolled gets 403 `second_factor_required`. A decision may carry the "
+    "current code of the member's authenticator app (or an unused recovery code) in the "
+    "`X-Podium-OTP` header; a wrong or reused code is 403 `second_factor_code_invalid`. With a "
+    "browser session instead of a token, the last second-factor check must be recent, as on "
+    "the web, or the header must carry a code (403 `second_factor_code_required`). When the "
+    "policy's `api_decisions_need_code` is on, a token must carry a code too."
+)
+_OTP_PARAMETER = OpenApiParameter(
+    second_factor.OTP_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=gettext_lazy(
+        "A current second-factor code (authenticator app or unused recovery code); each code "
+        "is accepted once."
+    ),
+)
 
 
 class QueueSchema(ApiSchema):
@@ -314,61 +351,79 @@ class ReviewViewSet(InstitutionViewSet):
 
     @extend_schema(
         summary=gettext_lazy("Approve"),
-        description=gettext_lazy(
-            "Records your approval of the exact text and renderings; the post is approved when "
-            "the policy's number of different reviewers approved the same hashes."
+        description=format_lazy(
+            "{}\n\n{}",
+            gettext_lazy(
+                "Records your approval of the exact text and renderings; the post is approved "
+                "when the policy's number of different reviewers approved the same hashes."
+            ),
+            _SECOND_FACTOR_NOTE,
         ),
+        parameters=[_OTP_PARAMETER],
         request=ApproveInputSerializer,
         responses={200: ApprovalSerializer, 409: error_response(_CONFLICT)},
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, institution_slug: str, id: int):
         data = validated(ApproveInputSerializer, request.data)
+        _second_factor(request, self.actor.membership)
         publish_at = data.get("publish_at", Keep.TIME)
         outcome = services.approve(_post(id), self.actor.membership, publish_at=publish_at)
         return Response(ApprovalSerializer(outcome).data)
 
     @extend_schema(
         summary=gettext_lazy("Reject with a reason"),
+        description=_SECOND_FACTOR_NOTE,
+        parameters=[_OTP_PARAMETER],
         request=ReasonInputSerializer,
         responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, institution_slug: str, id: int):
         data = validated(ReasonInputSerializer, request.data)
+        _second_factor(request, self.actor.membership)
         services.reject(_post(id), self.actor.membership, data["reason"])
         return self._review(id)
 
     @extend_schema(
         summary=gettext_lazy("Request changes with a comment"),
+        description=_SECOND_FACTOR_NOTE,
+        parameters=[_OTP_PARAMETER],
         request=CommentInputSerializer,
         responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
     )
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request, institution_slug: str, id: int):
         data = validated(CommentInputSerializer, request.data)
+        _second_factor(request, self.actor.membership)
         services.request_changes(_post(id), self.actor.membership, data["comment"])
         return self._review(id)
 
     @extend_schema(
         summary=gettext_lazy("Override blocked terms (administrators)"),
+        description=_SECOND_FACTOR_NOTE,
+        parameters=[_OTP_PARAMETER],
         request=ReasonInputSerializer,
         responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
     )
     @action(detail=True, methods=["post"])
     def override(self, request, institution_slug: str, id: int):
         data = validated(ReasonInputSerializer, request.data)
+        _second_factor(request, self.actor.membership)
         services.override(_post(id), self.actor.membership, data["reason"])
         return self._review(id)
 
     @extend_schema(
         summary=gettext_lazy("Retract with a public reason"),
+        description=_SECOND_FACTOR_NOTE,
+        parameters=[_OTP_PARAMETER],
         request=ReasonInputSerializer,
         responses={200: ReviewSerializer, 409: error_response(_CONFLICT)},
     )
     @action(detail=True, methods=["post"])
     def retract(self, request, institution_slug: str, id: int):
         data = validated(ReasonInputSerializer, request.data)
+        _second_factor(request, self.actor.membership)
         services.retract(_post(id), self.actor.membership, data["reason"])
         return self._review(id)
 
@@ -468,8 +523,13 @@ class ResumeView(InstitutionAPIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
-        summary=gettext_lazy("Resume publishing"), request=None, responses=PublishingSerializer
+        summary=gettext_lazy("Resume publishing"),
+        description=_SECOND_FACTOR_NOTE,
+        parameters=[_OTP_PARAMETER],
+        request=None,
+        responses=PublishingSerializer,
     )
     def post(self, request, institution_slug: str):
+        _second_factor(request, self.actor.membership)
         services.resume_publishing(self.institution, self.actor.membership)
         return Response({"publishing_paused": False})

@@ -130,6 +130,14 @@ class PolicyForm(forms.Form):
             "shown as the institution's own instead of as a risk."
         ),
     )
+    api_decisions_need_code = forms.BooleanField(
+        label=_("API decisions need a fresh second-factor code"),
+        required=False,
+        help_text=_(
+            "Decisions through the API then carry the current code of the reviewer's "
+            "authenticator app in the X-Podium-OTP header; a token alone decides nothing."
+        ),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("auto_id", "policy-%s")

@@ -49,6 +49,11 @@ class Policy(TenantModel):
     denied_domains = models.JSONField(_("denied link domains"), default=list, blank=True)
     # The institution's own published contacts (switchboard, role address, IBAN, address).
     own_contacts = models.JSONField(_("the institution's own contacts"), default=list, blank=True)
+    # Decisions through the API must carry a current second-factor code (X-Podium-OTP), so a
+    # leaked token alone decides nothing (accounts.second_factor.require_for_api_decision).
+    api_decisions_need_code = models.BooleanField(
+        _("API decisions need a fresh second-factor code"), default=False
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(default=now)
     updated_by = models.ForeignKey(

@@ -59,6 +59,7 @@ POLICY_FIELDS = (
     "allowed_domains",
     "denied_domains",
     "own_contacts",
+    "api_decisions_need_code",
 )
 
 
@@ -279,6 +280,10 @@ def _validated_changes(changes: dict) -> dict:
             clean[name] = value
         elif name in ("allowed_domains", "denied_domains"):
             clean[name] = _domains(value, name)
+        elif name == "api_decisions_need_code":
+            if not isinstance(value, bool):
+                raise errors.DomainError(_("Say yes or no (true or false)."), field=name)
+            clean[name] = value
         else:
             clean[name] = _contacts(value)
     both = set(clean.get("allowed_domains", [])) & set(clean.get("denied_domains", []))

@@ -345,6 +345,7 @@ def policy(request: HttpRequest, institution_slug: str) -> HttpResponse:
         "allowed_domains": "\n".join(current.allowed_domains),
         "denied_domains": "\n".join(current.denied_domains),
         "own_contacts": "\n".join(current.own_contacts),
+        "api_decisions_need_code": current.api_decisions_need_code,
     }
     context = _policy_context(request, current, form=PolicyForm(initial=initial))
     return render(request, "moderation/policy.html", context)

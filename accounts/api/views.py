@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts import errors, queries, services
+from accounts import errors, queries, second_factor, services
 from accounts.api import serializers as shapes
 from accounts.api.access import (
     ApiView,
@@ -383,8 +383,28 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institution
         summary=gettext_lazy("Create an API token"),
         description=gettext_lazy(
             "The response carries the secret in `token`, this once; only its digest is stored. "
-            "A token used to create another can grant only its own scopes and expiry."
+            "A token used to create another can grant only its own scopes and expiry.\n\n"
+            "A token with the `review` or `admin` scope can decide on posts, so making one asks "
+            "for a fresh second-factor check when you have a second factor: a browser session "
+            "must have entered a code recently, a token must send the current code of your "
+            "authenticator app (or an unused recovery code) in the `X-Podium-OTP` header "
+            "(403 `second_factor_code_required`; a wrong code is 403 "
+            "`second_factor_code_invalid`). Where the institution requires a second factor "
+            "of reviewers and administrators, members without one get 403 "
+            "`second_factor_required`."
         ),
+        parameters=[
+            OpenApiParameter(
+                second_factor.OTP_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description=gettext_lazy(
+                    "A current second-factor code (authenticator app or unused recovery code); "
+                    "needed to make a token with the review or admin scope through a token."
+                ),
+            )
+        ],
         request=shapes.TokenCreateSerializer,
         responses={201: shapes.TokenCreatedSerializer},
     )
@@ -393,6 +413,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Institution
         expires_at = _bounded_by_acting_token(
             self.actor.token, data["scopes"], data.get("expires_at")
         )
+        second_factor.require_for_deciding_token(request, self.actor.membership, data["scopes"])
         token, secret = services.create_token(
             self.actor.membership, name=data["name"], scopes=data["scopes"], expires_at=expires_at
         )
