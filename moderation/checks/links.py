@@ -47,7 +47,15 @@ def skeleton(folded: str) -> str:
     return folded.translate(_skeleton_table())
 
 
-_HOSTS = "|".join(re.escape(host) for host in sorted(SHORTENERS, key=len, reverse=True))
+# ASCII look-alikes too: "tinyurI.com" (capital i, folded to "i"), "bit.1y", "g00.gl".
+_LOOKALIKE = {"l": "[l1i|]", "i": "[i1l|]", "o": "[o0]", "0": "[o0]", "1": "[1li|]"}
+
+
+def _lookalike(host: str) -> str:
+    return "".join(_LOOKALIKE.get(char, re.escape(char)) for char in host)
+
+
+_HOSTS = "|".join(_lookalike(host) for host in sorted(SHORTENERS, key=len, reverse=True))
 _SHORTENER = re.compile(
     rf"(?<![\w.@/-])(?P<scheme>https?://)?(?:www\.)?(?:{_HOSTS})(?![\w-]|\.\w)(?P<path>/[^\s]*)?"
 )

@@ -64,7 +64,7 @@ _ROLE_NOUNS = frozenset(
     ]
 )
 _CAPITALISED = re.compile(r"(?<![\w'-])[A-Z][\w']*(?:-[A-Z][\w']*)*(?![\w'-])")
-_NOT_SURNAME = frozenset(
+NOT_SURNAME = frozenset(  # words after a given name that are no surname
     [
         "und",
         "and",
@@ -160,6 +160,27 @@ _COMPANY = re.compile(
     r"|SE|Ltd\.?|Limited|Inc\.?|LLC|LLP|plc|PLC|Corp\.?|Corporation|PartG(?:\s*mbB)?|mbH)"
     r"(?![\w])"
 )
+# A business named without a legal form: "Bäckerei Huber", "Stadtwerke Ahrensfelde" (trade first),
+# "Harper Logistics", "Brunner Holding" (trade last).
+_TRADE_FIRST = (
+    r"Backerei|Bäckerei|Metzgerei|Fleischerei|Konditorei|Schreinerei|Tischlerei|Gartnerei|Gärtnerei"
+    r"|Druckerei|Brauerei|Reederei|Spedition|Autohaus|Möbelhaus|Mobelhaus|Modehaus|Kaufhaus"
+    r"|Stadtwerke|Gemeindewerke|Weingut|Gasthaus|Gasthof|Hotel|Restaurant|Firma|Apotheke"
+    r"|Baufirma|Bauunternehmen|Ingenieurbüro|Ingenieurburo|Architekturbüro|Architekturburo"
+    r"|Steuerbüro|Steuerburo|Immobilien|Sanitätshaus|Sanitatshaus|Friseursalon|Salon|Elektro"
+)
+_TRADE_LAST = (
+    r"Holding|Holdings|Gruppe|Group|Logistik|Logistics|Fisheries|Foods|Motors|Industries|Solutions"
+    r"|Systems|Technologies|Technology|Partners|Bau|Werke|Consulting|Software|Pharma|Energy"
+    r"|Energie|Capital|Ventures|Media|Verlag|Bank|Versicherung|Insurance|Brewery|Bakery|Farms"
+    r"|Trading|Handel|Transport|Transporte|Immobilien|Properties|Estates|Construction|Engineering"
+    r"|Maschinenbau|Automotive|Airlines|Shipping|Textil|Textiles|Labs|Studios|Retail"
+)
+_TRADE_NAME = re.compile(
+    rf"(?<![\w-])(?:(?:{_TRADE_FIRST})(?:\s+[A-Z][\w&'-]*){{1,2}}"
+    rf"|(?!(?:Die|Der|Das|Den|Dem|Unsere?|Our|The|This|Your|Ihre?|Eine?|A|An)\s)[A-Z][\w&'-]*"
+    rf"(?:\s+[A-Z][\w&'-]*)?\s+(?:{_TRADE_LAST}))(?![\w-])"
+)
 _ROOM = re.compile(
     r"(?<!\w)(?:zimmer|raum|room|bett|bed|bay|platz)\s*(?:nr\.?|no\.?)?\s*\d{1,4}[a-z]?(?!\w)"
 )
@@ -169,7 +190,8 @@ _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”“)]*\s+|\n\s*")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|prof|hr|fr|nr|no|st|mr|mrs|ms|mx|geb|ca|bzw|vgl|inkl|str|vs|v|med|jun|sen|bzgl"
     r"|evtl|ggf|usw|etc|z\.b|u\.a|d\.h|i\.e|e\.g|jan|feb|mar|apr|aug|sep|sept|okt|oct|nov|dez"
-    r"|dec|tel|kl)|\b\d{1,2}|\b[a-z])[.]$"
+    r"|dec|tel|kl|zi|abt|dept|approx|mob|zzgl|gem|lt|co|ltd|inc|corp|jr|sr|rev|stv|ehem|hrsg)"
+    r"|\b\d{1,2}|\b[a-z])[.]$"
 )
 
 
@@ -278,7 +300,7 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         kind = "given"
         follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
         surname = folded[follower.start() : follower.end()] if follower else ""
-        if follower and surname not in _NOT_SURNAME and not surname.endswith(_NOT_SURNAME_ENDS):
+        if follower and surname not in NOT_SURNAME and not surname.endswith(_NOT_SURNAME_ENDS):
             end, kind = follower.end(), "full"
             taken.add(follower.start())
         if " ".join(folded[match.start() : end].split()) in famous:
@@ -288,11 +310,11 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
     for match in _ROLE_THEN_NAME.finditer(plain):  # "Kollegin Maria", "pupil Josh"
         name = match.group("name")
-        if match.start("name") in taken or name.lower() in _NOT_SURNAME:
+        if match.start("name") in taken or name.lower() in NOT_SURNAME:
             continue
         end = match.end("name")
         follower = _CAPITALISED.match(plain, end + 1) if plain[end : end + 1] == " " else None
-        if follower and folded[follower.start() : follower.end()] not in _NOT_SURNAME:
+        if follower and folded[follower.start() : follower.end()] not in NOT_SURNAME:
             end = follower.end()
         taken.add(match.start("name"))
         adult = _is_adult(text, match.start("name"), end)
@@ -301,8 +323,12 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         if folded[match.start() : match.end()].removeprefix("the ").split()[0] in _NOT_NAME:
             continue  # "our family law team"
         found.append(Mention(match.start(), match.end(), "family", adult=True))
-    for match in _COMPANY.finditer(plain):
-        found.append(Mention(match.start(), match.end(), "company", adult=True))
+    companies = [m.span() for m in _COMPANY.finditer(plain)]
+    for start, end in companies:
+        found.append(Mention(start, end, "company", adult=True))
+    for match in _TRADE_NAME.finditer(plain):
+        if not any(s < match.end() and match.start() < e for s, e in companies):
+            found.append(Mention(match.start(), match.end(), "company", adult=True))
     for match in _ROOM.finditer(folded):
         found.append(Mention(match.start(), match.end(), "room", adult=False))
     found.sort(key=lambda m: m.start)

@@ -45,6 +45,8 @@ class EmailCheck(Check):
 
 
 # --- phone ----------------------------------------------------------------------------------
+# IBAN-shaped: country letters, two check digits, groups (the IBAN check tests the checksum).
+_IBAN = re.compile(r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{1,4}){3,9}(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+/.,:-])(?<!\d[ /-])(?:"
     r"(?P<intl>(?:\+|00)[1-9]\d{0,2}[ /-]?(?:\(0\)[ /-]?)?\(?\d{1,5}\)?(?:[ /-]{0,3}\d{1,8}){1,5})"
@@ -99,7 +101,12 @@ class PhoneCheck(Check):
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
         folded = text.folded
+        # Digits inside an IBAN-shaped number ("NL12 ABNA 0123 4567 89", an order number that
+        # fails the checksum) are a reference, not a phone number.
+        references = [m.span() for m in _IBAN.finditer(folded)]
         for match in _PHONE.finditer(folded):
+            if any(lo <= match.start() < hi for lo, hi in references):
+                continue
             kind = match.lastgroup or "national"
             candidate = match.group()
             digits = sum(c.isdigit() for c in candidate)
@@ -123,7 +130,6 @@ class PhoneCheck(Check):
 
 
 # --- IBAN -----------------------------------------------------------------------------------
-_IBAN = re.compile(r"(?<![\w])[a-z]{2}\d{2}(?:[ ]?[a-z0-9]{1,4}){3,9}(?![\w])")
 
 
 class IbanCheck(Check):
@@ -179,6 +185,13 @@ _AGE_WORD = (
     r"|fifteen|sixteen|seventeen|eighteen|eins|zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn"
     r"|elf|zwolf|dreizehn|vierzehn|funfzehn|sechzehn|siebzehn|achtzehn)"
 )
+# When the birthday is: today, tomorrow, on Saturday.
+_SOON = (
+    r"(?:heute|today|morgen|tomorrow|ubermorgen|am\s+(?:montag|dienstag|mittwoch|donnerstag"
+    r"|freitag|samstag|sonntag|wochenende)|on\s+(?:monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday)|this\s+(?:week|weekend|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday)|diese\s+woche|dieses\s+wochenende)"
+)
 _DATE_OF_BIRTH = re.compile(
     rf"(?<!\w){_BIRTH}[\s:,\u2013\u2014-]*(?:(?:am|on|den|the|in|ist|is|was|war)\s+){{0,2}}{_DATE}"
     rf"|(?<!\w)(?:geboren|geb\.|born|dob|jahrgang)[\s:,]*(?:(?:im\s+jahr|in)\s+)?(?:19|20)\d\d(?!\d)"
@@ -190,14 +203,29 @@ _DATE_OF_BIRTH = re.compile(
     r"(?:geburtstag|birthday|jahre\s+alt|years\s+old)"
     rf"|(?<!\w)\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)\s+(?:am|on)\s+{_DATE}"
     rf"|(?<!\w){_DATE}\s*(?:\(|,|-|:)?\s*\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)"
+    # A birthday given with the age tells the date of birth: "feiert heute ihren 95. Geburtstag",
+    # "Happy 10th birthday", "who turns 5 today", "die heute 10 Jahre alt wird".
+    rf"|(?<!\w){_SOON}\s+(?:\w+\s+){{0,2}}(?P<ordinal>\d{{1,3}})(?:\.|st|nd|rd|th)\s+"
+    r"(?:geburtstag|birthday)"
+    rf"|(?<![\w.,])(?P<ordinal2>\d{{1,3}})(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)\s+"
+    rf"(?:\w+\s+){{0,2}}{_SOON}(?!\w)"
+    rf"|(?<!\w)(?:turns?|turned|turning|wird|werden)\s+(?:{_SOON}\s+)"
+    rf"(?:(?:auch|also|schon|bereits|stolze|ganze|now|jetzt)\s+)?{_AGE_WORD}(?![\w.,:]\d|\w)"
+    r"(?:\s+(?:jahre|years?)(?:\s+alt|\s+old)?)?(?!\s*(?!und\s|and\s)[a-z0-9])"  # no "20 Grad"
+    rf"|(?<!\w)(?:turns?|turned|turning|wird|werden)\s+{_AGE_WORD}(?:\s+(?:jahre|years?)"
+    rf"(?:\s+alt|\s+old)?)?\s+{_SOON}(?!\w)"
+    rf"|(?<!\w){_SOON}\s+(?:(?:auch|also|schon|bereits|stolze|ganze)\s+)?{_AGE_WORD}\s+"
+    r"(?:jahre\s+alt|years\s+old)\s+(?:wird|werden|geworden|wurde|turns?)"
 )
 _INSTITUTION_BIRTHDAY = re.compile(
     r"schule|school|kanzlei|firm|klinik|clinic|praxis|practice|unternehmen|company|firma|verein"
-    r"|jubilaum|anniversary|grundung|founded|gegrundet"
+    r"|jubilaum|anniversary|grundung|founded|gegrundet|kita|kindergarten|gymnasium|hospital"
+    r"|krankenhaus|club|chor|choir|museum|filiale|store|stadt|town|city|gemeinde|village"
 )
 # Every form above holds one of these (a cheap test before the expensive pattern).
 _BIRTH_HINT = re.compile(
-    r"geb|born|dob|d\.o\.b|birth|geburt|turn|wird|werden|wurde|will\s+be|\*|welt"
+    r"geb|born|dob|d\.o\.b|birth|geburt|turn|wird|werden|wurde|will\s+be|\*|welt|jahre\s+alt"
+    r"|years\s+old"
 )
 _BIRTHDAY = re.compile(r"geburtstag|birthday")
 _BORN = re.compile(r"geboren|born|(?<!\w)geb(?:\.|(?!\w))|dob|d\.o\.b|geburtsdatum|date of birth")
@@ -216,6 +244,9 @@ class DateOfBirthCheck(Check):
             matched = match.group()
             if _OLD_YEAR.search(matched):  # a historical figure, not a person of ours
                 continue
+            ordinal = match.group("ordinal") or match.group("ordinal2")
+            if ordinal and int(ordinal) > 115:
+                continue  # "Beethovens 250. Geburtstag", a town's 800th: no living person
             if not _BORN.search(matched) and _BIRTHDAY.search(matched):
                 around = folded[max(0, match.start() - 60) : match.end() + 20]
                 if _INSTITUTION_BIRTHDAY.search(around):
@@ -260,7 +291,9 @@ _STREET_DE = re.compile(
 )
 _EN_SUFFIX = (
     r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Way|Place|Pl|Court|Ct|Crescent"
-    r"|Terrace|Gardens|Square|Sq|Boulevard|Blvd|Row|Grove|Mews|Parade|Walk)"
+    r"|Terrace|Gardens|Square|Sq|Boulevard|Blvd|Row|Grove|Mews|Parade|Walk|Parkway|Pkwy|Highway"
+    r"|Hwy|Circle|Cir|Trail|Hill|Rise|Green|Embankment|Esplanade|Crescent|Wharf|Quay|Vale|View"
+    r"|Chase|Gate|Yard|Broadway|Turnpike|Pike)"
 )
 _NOT_STREET_WORD = re.compile(rf"(?<![a-z]){_NOT_STREET}(?:platz|steig|markt|ring)(?:\s|$)")
 # "99 Bishopsgate, London EC2M 3XD": no street word, but a UK postcode.
@@ -275,6 +308,20 @@ _STREET_EN = re.compile(
 )
 
 
+# A public building named right before its address: "im Rathaus, Marktplatz 1", "the town hall,
+# 1 High Street". Where the public meets is no one's private address.
+_PUBLIC_PLACE = re.compile(
+    r"(?<!\w)(?i:rathaus|stadthaus|stadthalle|festhalle|mehrzweckhalle|turnhalle|sporthalle"
+    r"|burgerhaus|burgerzentrum|gemeindehaus|gemeindezentrum|gemeindesaal|pfarrheim|kulturhaus"
+    r"|kulturzentrum|\w*bibliothek|\w*bucherei|\w*museum|theater|\w*gericht|landratsamt"
+    r"|\w*amt|bezirksamt|burgerburo|kirche|dom|munster|\w*bahnhof|stadion|messe|\w*halle"
+    r"|town\s+hall|city\s+hall|village\s+hall|guildhall|library|museum|courthouse|court"
+    r"|cathedral|church|stadium|station|community\s+(?:centre|center|hall)|leisure\s+centre"
+    r"|civic\s+centre|arena|theatre|theater|gallery|register\s+office)"
+    r"(?:\s+[A-Z][\w-]*){0,3}\s*(?:,|:|\(|\u2013|-)\s*$"  # its name may follow: "Rathaus Mitte"
+)
+
+
 class StreetAddressCheck(Check):
     name = "personal_data.street_address"
     categories = ("street_address",)
@@ -285,4 +332,6 @@ class StreetAddressCheck(Check):
                 start, end = match.span()
                 if pattern is _STREET_DE and _NOT_STREET_WORD.search(match.group().lower()):
                     continue  # "Sportplatz 2", "Bahnsteig 3": places, not addresses
+                if _PUBLIC_PLACE.search(text.plain, max(0, start - 60), start):
+                    continue
                 yield self.finding(text, start, end, _("A street address."))

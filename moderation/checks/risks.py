@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from moderation.checks.base import Check, CheckContext, Finding
 from moderation.checks.lexicons import fold, lexicon_pattern, vocabulary
-from moderation.checks.people import Mention, mentions, role_mentions, sentence_of, sentences
+from moderation.checks.people import (
+    NOT_SURNAME,
+    Mention,
+    mentions,
+    role_mentions,
+    sentence_of,
+    sentences,
+)
 from moderation.checks.text import PreparedText
 
 
@@ -93,9 +100,10 @@ def _leads_class(folded: str, mention: Mention, class_start: int) -> bool:
     """Whether the class is the person's to teach (then the person is no pupil)."""
     if class_start < mention.end:
         return False
-    if folded[mention.start : mention.end].endswith("'s"):
-        return class_start - mention.end < 30  # "Tom Baker's Year 5 class"
     between = folded[mention.end : class_start]
+    if folded[mention.start : mention.end].endswith("'s"):
+        # "Tom Baker's Year 5 class", but not "Jack Wilson's PE kit (Year 7)"
+        return not between.strip()
     before = folded[max(0, mention.start - 25) : mention.start]
     return len(between) < 60 and bool(_LEADS.search(between) or _LEADS_BEFORE.search(before))
 
@@ -323,6 +331,21 @@ _PRACTICE_AREA = re.compile(
     r"|recht|rechts|anwalt|anwaltin|anwalte|partner|specialist|expert|experte|expertin)(?!\w)"
 )
 _VERSUS = re.compile(r"\s(?:gegen|against|v\.|vs\.?|\./\.)\s")
+# A matter named after its party: "im Fall Wagner", "the Okafor case", "Schulz ./. Krause AG".
+_CASE_NAMED = re.compile(
+    r"(?<!\w)(?:Fall|Causa|Akte|Rechtssache|Sache|Mandat|Verfahren|In\s+re|in\s+re)\s+"
+    r"(?P<name>[A-Z][\w'-]+)(?![\w-])"
+    r"|(?<!\w)(?:the|The)\s+(?P<name2>[A-Z][\w'-]+)\s+(?:case|matter|file|litigation|dispute)"
+    r"(?!\w)"
+)
+_CASE_CAPTION = re.compile(
+    r"(?<![\w-])(?P<a>[A-Z][\w'-]+)\s+(?:v\.?|vs\.?|\./\.)\s+(?:(?:die|der|the)\s+)?"
+    r"(?P<b>[A-Z][\w'-]+)(?![\w-])"
+)
+_OURS = re.compile(r"(?<!\w)(?:wir|uns|unser\w*|we|our|us)(?!\w)")
+_NOT_PARTY = frozenset(
+    (*_NOT_NAME_AFTER, *NOT_SURNAME, "court", "supreme", "high", "landmark", "famous", "test")
+)
 
 
 class ClientMatterCheck(Check):
@@ -348,6 +371,8 @@ class ClientMatterCheck(Check):
             name = _NAME_AFTER.match(text.plain, hit.end())
             if name and folded[name.start(1) : name.end(1)] not in _NOT_NAME_AFTER:
                 parties.append(Mention(name.start(1), name.end(1), "named_client", adult=True))
+        if context.sector == "law_firm":
+            parties += self._case_parties(text)
         parties = [
             p for p in parties if not _OUR_LAWYER.search(folded, max(0, p.start - 40), p.start)
         ]
@@ -382,7 +407,7 @@ class ClientMatterCheck(Check):
             elif law_firm and matter and not self._topic(folded, here, matter):
                 if versus and len(here) >= 2:
                     anchor = versus.span()
-                elif any(p.kind in {"titled", "company", "family"} for p in here):
+                elif any(p.kind in {"titled", "company", "family", "case"} for p in here):
                     anchor = matter.span()
                 else:
                     continue
@@ -394,6 +419,23 @@ class ClientMatterCheck(Check):
                 points.append(matter.span())
             start, end = min(p[0] for p in points), max(p[1] for p in points)
             yield self.finding(text, start, end, _("A named client's matter."))
+
+    @staticmethod
+    def _case_parties(text: PreparedText) -> list[Mention]:
+        """Parties a matter is named after ("Fall Wagner", "Schulz ./. Krause AG")."""
+        found = []
+        for match in _CASE_NAMED.finditer(text.plain):
+            group = "name" if match.group("name") else "name2"
+            if text.folded[match.start(group) : match.end(group)] not in _NOT_PARTY:
+                found.append(Mention(match.start(group), match.end(group), "case", adult=True))
+        for match in _CASE_CAPTION.finditer(text.plain):
+            s_start, s_end = sentence_of(text, match.start())
+            if not _OURS.search(text.folded, s_start, s_end):
+                continue  # "the ruling in Henderson v Kay": a published case, not ours
+            for group in ("a", "b"):
+                if text.folded[match.start(group) : match.end(group)] not in _NOT_PARTY:
+                    found.append(Mention(match.start(group), match.end(group), "case", adult=True))
+        return found
 
     @staticmethod
     def _topic(folded: str, parties: list[Mention], matter: re.Match) -> bool:
@@ -412,6 +454,30 @@ _AMOUNT = re.compile(
 )
 
 
+# An announcement still to come: "Ad-hoc folgt", "announcement next week", "Kommunikation folgt
+# am Montag". Strong when a figure or a decision stands next to it, else a weak cue that a
+# published calendar ("Q3-Zahlen veröffentlichen wir am 12. November") outweighs.
+_DAYS = (
+    r"(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday"
+    r"|thursday|friday|saturday|sunday)"
+)
+_PENDING_ANNOUNCEMENT = re.compile(
+    r"(?<!\w)(?:announcement|announcing|announce|press\s+release|publication|release|statement"
+    r"|ad[-\s]?hoc\w*|meldung|mitteilung|pressemitteilung|pressemeldung|bekanntgabe|kommunikation"
+    r"|veroffentlichung|offizielle?|official(?:ly)?|news)\s+(?:\w+\s+){0,2}?"
+    rf"(?:folgt|folgen|kommt|tomorrow|morgen|ubermorgen|next\s+week|nachste\s+woche"
+    rf"|kommende\s+woche|tonight|heute\s+abend|later\s+today|(?:on|am|this|next|diesen)\s+{_DAYS}"
+    rf"|{_DAYS}|after\s+the\s+market|nach\s+borsenschluss|in\s+(?:two|zwei)\s+(?:weeks|wochen))"
+    r"(?!\w)"
+    rf"|(?<!\w)(?:tomorrow|morgen|next\s+week|nachste\s+woche|(?:on|am)\s+{_DAYS})\s+"
+    r"(?:\w+\s+){0,2}?(?:we\s+announce|we'll\s+announce|announce|geben\s+wir\s+bekannt"
+    r"|verkunden\s+wir|verkunden|kommunizieren\s+wir|goes\s+out|geht\s+raus)(?!\w)"
+)
+_DECIDED = re.compile(
+    r"(?<!\w)(?:beschlossen|beschliesst|entschieden|genehmigt|unterschrieben|unterzeichnet"
+    r"|abgeschlossen|einig|decided|approved|agreed|signed|priced|closes|closed|finali[sz]ed"
+    r"|erhoht|gesenkt|raised|cut)(?!\w)"
+)
 _FIGURES = re.compile(r"zahlen|ergebnis|numbers|figures|results|deal|growth|wachstum|rekord|record")
 
 
@@ -429,6 +495,12 @@ class InsiderFinancialCheck(Check):
         calendar = lexicon_pattern(sector, "insider_financial", "calendar_markers")
         cues = [(m, True) for m in strong_cues.finditer(folded)] if strong_cues else []
         cues += [(m, False) for m in weak_cues.finditer(folded)] if weak_cues else []
+        for match in _PENDING_ANNOUNCEMENT.finditer(folded):
+            s_start, s_end = sentence_of(text, match.start())
+            settled = _AMOUNT.search(folded, s_start, s_end) or _DECIDED.search(
+                folded, s_start, s_end
+            )
+            cues.append((match, bool(settled)))
         if not cues:
             return
         spans = sentences(text)
