@@ -543,6 +543,7 @@ class FakeX(FakeNetwork):
         self.daily = RateLimit(limit=10**9, window=86400)
         self.refresh_calls = 0  # token requests with grant_type=refresh_token
         self.refresh_delay = 0.0  # seconds a refresh takes (to let a second worker arrive)
+        self.refused_together: threading.Barrier | None = None
         self.media: dict[str, dict] = {}
         # >0: an upload answers processing_info "pending" and STATUS says "in_progress" that many
         # times before "succeeded"; media_fails: processing ends "failed" instead.
@@ -580,6 +581,8 @@ class FakeX(FakeNetwork):
     def create_tweet(self, request: Request) -> Reply:
         user = self._user(request)
         if isinstance(user, Reply):
+            if self.refused_together is not None:  # answer the refusals of two workers at once
+                self.refused_together.wait()
             return user
         allowed, remaining, reset = self.rate.take(user)
         _ok, daily_remaining, daily_reset = self.daily.take(user)
