@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import ClassVar, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from accounts.api.errors import json_error
 from accounts.models import Institution, Membership
 from accounts.services import institution_changed_handlers
 from accounts.tenancy import public_read_context, tenant_context
+
+T = TypeVar("T")
 
 # How a view may be reached inside an institution (a view's ``tenant_access`` attribute):
 #   public  anyone, anonymously; never touches the session (see accounts.publicread)
@@ -43,8 +46,8 @@ def view_access(view: Callable) -> str:
     return access or "member"
 
 
-class PublicInstitutions:
-    """The institutions of the public pages, per process: slug -> institution.
+class PublicEntries:
+    """What public pages read of an institution, kept per process: key -> value.
 
     A public page needs its institution before anything else, and looking it up cost one round
     trip of every anonymous request. An entry is used while it is provably current:
@@ -53,49 +56,59 @@ class PublicInstitutions:
       ``PublicCacheMiddleware`` reads anyway, in the same round trip as the page) is the one
       the entry was read under, for at most ``VERSIONED_SECONDS``; every change to what an
       institution shows sets a new version when it commits (``public_content_changed``), so no
-      page is rendered (and stored) with an institution older than the change;
+      page is rendered (and stored) with an entry older than the change;
     - with it off (no version), for at most ``UNVERSIONED_SECONDS``: a change made in another
       process shows within that time, well inside the 2 s freshness guarantee.
 
-    ``update_institution`` also drops the entry in its own process when it commits (an
-    ``institution_changed_handlers`` entry). Unknown slugs are never stored.
+    None (nothing found) is never stored, so made-up addresses cannot fill it.
     """
 
     UNVERSIONED_SECONDS = 1.0
     VERSIONED_SECONDS = 60.0
-    LIMIT = 1000  # entries; beyond it the cache starts over (one lookup per institution)
+    LIMIT = 1000  # entries; beyond it the cache starts over (one lookup per entry)
+
+    _every: ClassVar[list[PublicEntries]] = []
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[Institution, str | None, float]] = {}
+        self._entries: dict[Hashable, tuple[object, str | None, float]] = {}
+        PublicEntries._every.append(self)
 
-    def get(self, slug: str, version: str | None) -> Institution | None:
-        """The institution of ``slug`` (None: there is none), read afresh unless current."""
+    def get(self, key: Hashable, version: str | None, load: Callable[[], T | None]) -> T | None:
+        """The value of ``key``, from ``load()`` unless the stored one is current."""
         now = time.monotonic()
-        entry = self._entries.get(slug)
+        entry = self._entries.get(key)
         if entry is not None:
-            institution, known, read_at = entry
+            value, known, read_at = entry
             age = now - read_at
             if version is None and known is None and age < self.UNVERSIONED_SECONDS:
-                return institution
+                return value
             if version is not None and version == known and age < self.VERSIONED_SECONDS:
-                return institution
-        institution = Institution.objects.filter(slug=slug).first()
-        if institution is None:
-            self._entries.pop(slug, None)
+                return value
+        value = load()
+        if value is None:
+            self._entries.pop(key, None)
             return None
         if len(self._entries) >= self.LIMIT:
             self._entries.clear()
-        self._entries[slug] = (institution, version, now)
-        return institution
+        self._entries[key] = (value, version, now)
+        return value
 
-    def forget(self, slug: str) -> None:
-        self._entries.pop(slug, None)
+    def forget(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
 
     def clear(self) -> None:
         self._entries.clear()
 
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every entry of every such cache (tests: each has institutions of its own)."""
+        for entries in cls._every:
+            entries.clear()
 
-public_institutions = PublicInstitutions()
+
+# Institutions by slug. ``update_institution`` also drops the entry in its own process when it
+# commits (an ``institution_changed_handlers`` entry).
+public_institutions = PublicEntries()
 
 
 def _forget_changed_institution(institution: Institution, changed: dict) -> None:
@@ -166,7 +179,11 @@ class TenantMiddleware:
     def _public(self, request: HttpRequest, slug: str) -> HttpResponse:
         """An anonymous public page: the institution from the per-process cache, and no tenant
         transaction (``public_read_context``: the page can read public rows, nothing else)."""
-        institution = public_institutions.get(slug, getattr(request, "public_version", None))
+        institution = public_institutions.get(
+            slug,
+            getattr(request, "public_version", None),
+            lambda: Institution.objects.filter(slug=slug).first(),
+        )
         if institution is None:
             return self._not_found(request, "public")
         request.institution = institution

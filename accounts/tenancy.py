@@ -25,6 +25,8 @@ from django.db import connections, migrations, models, transaction
 from django.db.migrations.operations.base import Operation
 
 _current_institution: ContextVar[int | None] = ContextVar("podium_institution", default=None)
+# True inside public_read_context: the institution is selected without its tenant transaction.
+_public_rows_only: ContextVar[bool] = ContextVar("podium_public_rows_only", default=False)
 
 # Transaction-local PostgreSQL settings read by the row-level security policies.
 INSTITUTION_SETTING = "app.institution_id"
@@ -77,16 +79,22 @@ def tenant_context(institution_id: int, using: str = "default") -> Iterator[None
     """Act for one institution: set the context variable and open its tenant transaction."""
     if not isinstance(institution_id, int) or isinstance(institution_id, bool):
         raise TypeError(f"tenant_context needs an institution id, not {institution_id!r}")
-    if _current_institution.get() == institution_id and connections[using].in_atomic_block:
+    if (
+        _current_institution.get() == institution_id
+        and connections[using].in_atomic_block
+        and not _public_rows_only.get()
+    ):
         # Already inside this institution's transaction (a service called from a request or a
         # task, or from another service): the setting is in force, nothing to redo.
         yield
         return
     token = _current_institution.set(institution_id)
+    public_token = _public_rows_only.set(False)
     try:
         with database_settings(using, institution_id=str(institution_id)):
             yield
     finally:
+        _public_rows_only.reset(public_token)
         _current_institution.reset(token)
 
 
@@ -103,9 +111,11 @@ def public_read_context(institution_id: int) -> Iterator[None]:
     if not isinstance(institution_id, int) or isinstance(institution_id, bool):
         raise TypeError(f"public_read_context needs an institution id, not {institution_id!r}")
     token = _current_institution.set(institution_id)
+    public_token = _public_rows_only.set(True)
     try:
         yield
     finally:
+        _public_rows_only.reset(public_token)
         _current_institution.reset(token)
 
 

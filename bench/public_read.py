@@ -12,9 +12,14 @@ the production proxy config (``platform/nginx``) against a static file served by
 Each figure is printed as a ratio to its reference measured in the same run, with PASS or FAIL
 against the goals in ``bench.report.GOALS``; results also go to bench/results/ as JSON.
 
+Before the load, the run prints the statements each cold page sends to PostgreSQL (server
+cache off, in a process that has served the page before; counted at the driver, so the
+connection's health check and any BEGIN/COMMIT count too: ``bench.statements``).
+
 ``python -m bench.public_read serve [--cold]`` sets up the same way and serves until interrupted
-(for profiling by hand); ``python -m bench.public_read seed`` is the seeding step alone (the run
-calls it with Django's environment).
+(for profiling by hand); ``python -m bench.public_read seed`` is the seeding step alone and
+``python -m bench.public_read statements SEEDED_JSON`` the statement count (the run calls both
+with Django's environment).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ GUNICORN_CONFIG = REPO / "platform" / "gunicorn.conf.py"
 TRIVIAL_PATH = "/__bench__/trivial"  # bench.urls.TRIVIAL_PATH (kept free of Django imports)
 STATIC_REFERENCE = ("podium/podium.css", "admin/css/base.css")
 PHASES = ("cold", "warm", "proxy")
+INSTITUTION_CACHE_SECONDS = 1.0  # accounts.middleware.PublicEntries.UNVERSIONED_SECONDS
 # What gunicorn needs to see to treat a direct request as https (the proxy sends it in production).
 DIRECT_HEADERS = {"X-Forwarded-Proto": "https"}
 # The environment the benchmark sets itself; the caller's values of these never leak in.
@@ -426,6 +432,10 @@ def verify_server_cache(
         fetch(port, target.path, DIRECT_HEADERS)
     findings = {}
     with renamed_institution(options, seeded["institution_id"], new):
+        if not server_cache:
+            # Without the server cache, a worker keeps the institution it read for up to this
+            # long (accounts.middleware.PublicEntries.UNVERSIONED_SECONDS).
+            time.sleep(INSTITUTION_CACHE_SECONDS + 0.2)
         for target in targets:
             body = fetch(port, target.path, DIRECT_HEADERS).body.decode(errors="replace")
             if new in body:
@@ -632,6 +642,19 @@ def gunicorn(options: Options, temp: Path, phase: str) -> Iterator[tuple[subproc
         yield server, log
 
 
+def count_statements(options: Options, temp: Path, seeded: dict) -> dict[str, list[str]]:
+    """{page: statements} of each cold page, counted in a Django process of its own."""
+    command = [sys.executable, "-m", "bench.public_read", "statements", json.dumps(seeded)]
+    output = _run(
+        command, django_env(options, temp, server_cache=False), temp / "setup.log", "statements"
+    )
+    found = json.loads(output.strip().splitlines()[-1])
+    print("Statements per cold page (server cache off; counted at the driver):", flush=True)
+    for name, statements in found.items():
+        print(f"  {name:16} {len(statements)}: {'; '.join(s[:40] for s in statements)}")
+    return found
+
+
 def run(options: Options) -> int:
     _check_tools_and_ports(options)
     temp = Path(tempfile.mkdtemp(prefix="podium-bench-"))
@@ -640,6 +663,7 @@ def run(options: Options) -> int:
     context: dict = {}
     try:
         seeded = set_up(options, temp)
+        statements = count_statements(options, temp, seeded)
         workers = {}
         for phase in ("cold", "warm"):
             needed = phase in options.phases or (phase == "warm" and "proxy" in options.phases)
@@ -672,6 +696,7 @@ def run(options: Options) -> int:
             "phases": options.phases,
             "gunicorn_workers_booted": workers,
             "seeded": seeded,
+            "statements_per_cold_page": statements,
             "goals": {
                 phase: {"reference": ref, "goal": goal} for phase, (ref, goal) in GOALS.items()
             },
@@ -747,6 +772,19 @@ def seed_main(argv: list[str]) -> int:
     return 0
 
 
+def statements_main(argv: list[str]) -> int:
+    """The statement count, inside Django (the run calls it with the benchmark's environment)."""
+    import django
+
+    django.setup()
+    from bench.statements import cold_page_statements
+
+    seeded = json.loads(argv[0])
+    found = cold_page_statements({t.name: t.path for t in page_targets(seeded)})
+    print(json.dumps({name: counted.statements for name, counted in found.items()}))
+    return 0
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so that the servers this run started are stopped on the way out
 
@@ -756,6 +794,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     if argv[:1] == ["seed"]:
         return seed_main(argv[1:])
+    if argv[:1] == ["statements"]:
+        return statements_main(argv[1:])
     try:
         if argv[:1] == ["serve"]:
             phase = "cold" if "--cold" in argv else "warm"

@@ -144,10 +144,10 @@ def _clear_cache():
             client.delete(*keys)
     else:
         cache.clear()
-    # The public pages' per-process institution cache: each test has institutions of its own.
-    from accounts.middleware import public_institutions
+    # The public pages' per-process caches: each test has institutions of its own.
+    from accounts.middleware import PublicEntries
 
-    public_institutions.clear()
+    PublicEntries.clear_all()
     yield
 
 

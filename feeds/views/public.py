@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import localtime as localtime_formats
 from accounts.errors import DomainError, NotFound
+from accounts.middleware import PublicEntries
 from accounts.models import Institution, Membership
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
@@ -461,7 +462,7 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         canonical_url=_canonical(request, before=before),
         institution_url=absolute_url(PublicAddresses(institution_slug).institution),
         # The institution's connected network accounts (feeds.hooks), as rel="me" links.
-        links=hooks.profile_links(request.institution.id, None),
+        links=_connected_links(request, None),
     )
     return render(request, "feeds/public/institution.html", context)
 
@@ -513,6 +514,24 @@ def _rel_me_links(member: queries.PublicProfile) -> list[tuple[str, str]]:
     return links
 
 
+# Connected network accounts come from feeds.hooks providers, which read rows anonymous reads
+# cannot see (network accounts hold credentials): each lookup needs a tenant transaction (four
+# round trips), so its result is kept per process, current as the institution is.
+connected_links = PublicEntries()
+
+
+def _connected_links(request: HttpRequest, member_id: int | None) -> list[tuple[str, str]]:
+    """The rel="me" addresses of the member's (None: the institution's) connected accounts."""
+    institution_id = request.institution.id
+
+    def load() -> list[tuple[str, str]]:
+        with tenant_context(institution_id):
+            return hooks.profile_links(institution_id, member_id)
+
+    version = getattr(request, "public_version", None)
+    return connected_links.get((institution_id, member_id), version, load) or []
+
+
 def _renamed(request: HttpRequest, handle: str, error: NotFound, fmt: str = "") -> HttpResponse:
     """A 301 from a handle the member used before to the same address under their handle now
     (old links and mentions keep pointing at the person); else the 404 page."""
@@ -557,7 +576,7 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         avatar_path=media_path(avatar) if avatar else None,
         avatar_url=syndication.stored_file_url(avatar) if avatar else None,
         # The member's own links, then their connected network accounts (feeds.hooks).
-        links=_rel_me_links(member) + hooks.profile_links(institution.id, member.id),
+        links=_rel_me_links(member) + _connected_links(request, member.id),
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
     )

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.middleware import PublicInstitutions
+from accounts.middleware import PublicEntries
 from feeds import services
 from tests.feeds.test_public_pages import bulk_members, bulk_posts, correct, publish, with_image
 
@@ -24,7 +24,7 @@ def _no_server_cache(settings, tmp_path, monkeypatch):
     settings.PODIUM_PUBLIC_CACHE_SECONDS = 0
     # A worker that has served the institution before: its per-process institution entry is
     # current for the whole test (the lookup it saves is counted in test_public_statements).
-    monkeypatch.setattr(PublicInstitutions, "UNVERSIONED_SECONDS", 3600.0)
+    monkeypatch.setattr(PublicEntries, "UNVERSIONED_SECONDS", 3600.0)
 
 
 def seed(side, posts, staff):
