@@ -4,6 +4,8 @@ the callback every network sends the browser back to."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -42,6 +44,19 @@ def _session_key(request: HttpRequest) -> str:
     if not request.session.session_key:
         request.session.save()
     return request.session.session_key or ""
+
+
+def _continue_at(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the browser on to the network. Not a redirect of the form's POST: the page's
+    Content-Security-Policy (``form-action 'self'``) would block a form that lands on another
+    site, so a page of ours links there and refreshes to it."""
+    response = render(
+        request,
+        "crossposting/connect_continue.html",
+        {"url": url, "server": urlsplit(url).netloc},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET
@@ -101,7 +116,7 @@ def connect(request: HttpRequest, institution_slug: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
         return _back(request)
-    return redirect(url)
+    return _continue_at(request, url)
 
 
 @require_POST
@@ -154,7 +169,7 @@ def reauthorise(request: HttpRequest, institution_slug: str, account_id: int) ->
     except DomainError as error:
         messages.error(request, error.message)
         return _back(request)
-    return redirect(url)
+    return _continue_at(request, url)
 
 
 @require_POST

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -51,6 +53,14 @@ def oauth(oauth_servers, settings):
     oauth_servers["mastodon"].pkce = True
     oauth_servers["mastodon"].deny = False
     return oauth_servers
+
+
+def continue_url(response) -> str:
+    """The network's authorisation address on the page that sends the browser there."""
+    assert response.status_code == 200, response.content
+    found = re.search(r'id="continue" href="([^"]+)"', response.content.decode())
+    assert found, response.content
+    return html.unescape(found.group(1))
 
 
 def consent(authorisation_url: str) -> str:

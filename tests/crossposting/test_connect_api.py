@@ -19,6 +19,7 @@ from tests.crossposting.connect_support import (  # noqa: F401 (fixtures)
     accounts_of,
     audit_verbs,
     consent,
+    continue_url,
     oauth,
     oauth_servers,
 )
@@ -165,7 +166,7 @@ def test_disconnecting_revokes_at_mastodon_deletes_credentials_and_keeps_the_row
         f"/{cast.a.institution.slug}/networks/connect/",
         {"network": "mastodon", "instance": mastodon.base_url},
     )
-    client.get(consent(start["Location"]))
+    client.get(consent(continue_url(start)))
     [account] = accounts_of(cast.a.institution)
     token = credentials.unseal(account.institution_id, account.id, account.credentials)[
         "access_token"

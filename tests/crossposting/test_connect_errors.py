@@ -22,6 +22,7 @@ from tests.crossposting.connect_support import (  # noqa: F401 (fixtures)
     accounts_of,
     audit_verbs,
     consent,
+    continue_url,
     oauth,
     oauth_servers,
     state_of,
@@ -102,7 +103,7 @@ def callback(cast, client, oauth):
     """A consented authorisation: the callback's path, not yet followed."""
     oauth["mastodon"].signed_in = "errors"
     response = _start(client, cast.a.author, instance=oauth["mastodon"].base_url)
-    return consent(response["Location"])
+    return consent(continue_url(response))
 
 
 def _follow(client, path):
@@ -161,7 +162,9 @@ def test_a_state_belongs_to_the_member_who_started(cast, client, callback, untou
 def test_a_reused_code_is_refused_by_the_network(cast, client, oauth, callback):
     assert "connected" in _follow(client, callback)
     before, accounts = audit_verbs(cast.a.institution), accounts_of(cast.a.institution)
-    fresh = consent(_start(client, cast.a.author, instance=oauth["mastodon"].base_url)["Location"])
+    fresh = consent(
+        continue_url(_start(client, cast.a.author, instance=oauth["mastodon"].base_url))
+    )
     old_code = callback.split("code=", 1)[1].split("&", 1)[0]
     new_code = fresh.split("code=", 1)[1].split("&", 1)[0]
     page = _follow(client, fresh.replace(new_code, old_code))

@@ -22,6 +22,7 @@ from tests.crossposting.connect_support import (  # noqa: F401 (fixtures)
     accounts_of,
     audit_verbs,
     consent,
+    continue_url,
     oauth,
     oauth_servers,
 )
@@ -31,8 +32,7 @@ def _start(client, member, network: str, **form) -> str:
     client.force_login(member.user)
     slug = member.institution.slug
     response = client.post(f"/{slug}/networks/connect/", {"network": network, **form})
-    assert response.status_code == 302, response.content
-    return response["Location"]
+    return continue_url(response)
 
 
 def _finish(client, path: str) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.tenancy import tenant_context
 from crossposting import services as crossposting
 from crossposting.connect import services
-from crossposting.models import Delivery, NetworkAccount, PostTarget
+from crossposting.models import Delivery, NetworkAccount
 from feeds import services as feeds
 from feeds.services import PostContent
 
@@ -62,8 +62,7 @@ def test_an_administrator_sees_every_account_and_the_count_to_reauthorise(cast, 
 def test_disconnecting_from_the_web_keeps_the_delivery_history(cast, client, accounts):
     account = accounts["mine"]
     post = feeds.create_post(cast.a.author, PostContent("Sports day", "en"))
-    with tenant_context(cast.a.institution.id):
-        PostTarget.objects.create(institution=cast.a.institution, post=post, account=account)
+    crossposting.choose_targets(post, [account], by=cast.a.author)
     post = feeds.submit_post(post, cast.a.author)
     feeds.approve_post(post, by=cast.a.reviewer)
     with tenant_context(cast.a.institution.id):
