@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import difflib
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import (
+    Aggregate,
+    CharField,
     Count,
     DateTimeField,
     Exists,
@@ -18,8 +21,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.errors import NotFound
@@ -90,20 +95,64 @@ def pending_reviews(viewer: Membership, filters: QueueFilter | None = None) -> Q
     return posts.order_by(*_URGENCY)
 
 
+class _Categories(Aggregate):
+    """The flag categories of a revision, comma-separated (PostgreSQL ``string_agg``, SQLite
+    ``group_concat``): a page's flag counts come with its posts, in the same query."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _with_rows(posts: QuerySet[Post]) -> QuerySet[Post]:
-    """Each post with the revision columns a queue item shows (one query). Authors are not
-    joined: the page knows the institution's members already (``with_authors``), and with the
-    member table in the join PostgreSQL misplans the flag filter (267 ms instead of 1 ms)."""
-    return posts.select_related("latest_revision").only(
-        "id",
-        "institution_id",
-        "author_id",
-        "state",
-        "publish_at",
-        "published_at",
-        "updated_at",
-        "latest_revision_id",
-        *_REVISION_FIELDS,
+    """Each post with what its queue item shows, in one query: the revision's columns, its
+    flag categories, whether a blocked term is among them, and the approvals of this revision
+    since it was submitted (index probes per row of the page, no round trip per row).
+
+    Authors are not joined: the page knows the institution's members already
+    (``with_authors``), and with the member table in the join PostgreSQL misplans the flag
+    filter (267 ms instead of 1 ms at 10,000 posts)."""
+    revision = OuterRef("latest_revision_id")
+    flags = Flag.objects.filter(revision_id=revision).order_by().values("revision_id")
+    approvals = (
+        Decision.objects.filter(
+            revision_id=revision,
+            verdict=Verdict.APPROVE,
+            created_at__gte=Coalesce(
+                OuterRef("latest_revision__submitted_at"), Value(_EPOCH, DateTimeField())
+            ),
+        )
+        .order_by()
+        .values("revision_id")
+        .annotate(n=Count("reviewer_id", distinct=True))
+        .values("n")
+    )
+    return (
+        posts.select_related("latest_revision")
+        .only(
+            "id",
+            "institution_id",
+            "author_id",
+            "state",
+            "publish_at",
+            "published_at",
+            "updated_at",
+            "latest_revision_id",
+            *_REVISION_FIELDS,
+        )
+        .annotate(
+            flag_categories=Subquery(flags.annotate(c=_Categories("category")).values("c")[:1]),
+            has_blocked_term=Exists(
+                Flag.objects.filter(revision_id=revision, severity=Severity.BLOCK)
+            ),
+            approval_count=Subquery(approvals[:1]),
+        )
     )
 
 
@@ -278,46 +327,24 @@ class QueueItem:
 
 
 def queue_items(posts: list[Post], policy: Policy | None) -> list[QueueItem]:
-    """One page of the queue with each post's flags and approvals (two queries per page)."""
+    """One page of the queue with each post's flags and approvals (read with the page's posts,
+    see ``_with_rows``: no further query)."""
     now = timezone.now()
-    revision_ids = [p.latest_revision_id for p in posts]
-    if not revision_ids:
-        return []
-    flags: dict[int, dict[str, int]] = {}
-    blocked: set[int] = set()
-    for revision_id, category, severity, count in (
-        Flag.objects.filter(revision_id__in=revision_ids)
-        .values_list("revision_id", "category", "severity")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        flags.setdefault(revision_id, {})[category] = (
-            flags.get(revision_id, {}).get(category, 0) + count
-        )
-        if severity == Severity.BLOCK:
-            blocked.add(revision_id)
-    submitted_at = {p.latest_revision_id: p.latest_revision.submitted_at for p in posts}
-    approvals: dict[int, set[int]] = {}
-    for revision_id, reviewer_id, created_at in Decision.objects.filter(
-        revision_id__in=revision_ids, verdict=Verdict.APPROVE
-    ).values_list("revision_id", "reviewer_id", "created_at"):
-        submitted = submitted_at.get(revision_id)
-        if submitted is None or created_at >= submitted:
-            approvals.setdefault(revision_id, set()).add(reviewer_id)
     items = []
     for post in posts:
         revision = post.latest_revision
         deadline = deadline_of(post, policy)
         first = next((line for line in revision.body.splitlines() if line.strip()), revision.body)
+        categories = post.flag_categories.split(",") if post.flag_categories else []
         items.append(
             QueueItem(
                 post=post,
                 first_line=excerpt(plain_text(first, revision.body_format), 140),
                 deadline=deadline,
                 is_late=deadline is not None and deadline < now,
-                flags=dict(sorted(flags.get(revision.id, {}).items())),
-                blocked=revision.id in blocked,
-                approvals=len(approvals.get(revision.id, ())),
+                flags=dict(sorted(Counter(categories).items())),
+                blocked=post.has_blocked_term,
+                approvals=post.approval_count or 0,
             )
         )
     return items

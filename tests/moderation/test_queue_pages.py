@@ -155,3 +155,21 @@ def test_a_made_up_cursor_is_a_400_showing_the_first_page(cast, reviewer):
         body = response.content.decode()
         assert 'id="queue-error"' in body
         assert [int(n) for n in ROW.findall(body)] == expected[:PAGE]
+
+
+def test_each_row_shows_its_flags_blocked_terms_and_approvals_so_far(cast, client, reviewer2):
+    from moderation import services
+    from tests.moderation.conftest import submitted
+
+    services.update_policy(cast.a.institution, cast.a.admin, approvals_required=2)
+    services.add_lexicon_term(cast.a.institution, cast.a.admin, term="expelled", kind="blocked")
+    plain = submitted(cast.a.author, "Sports day is on Friday.")
+    risky = submitted(cast.a.author2, "Tom was expelled, write to tom@example.org.")
+    services.approve(plain, reviewer2)
+    client.force_login(cast.a.reviewer.user)
+    body = client.get(queue_url(cast)).content.decode()
+    rows = {int(n): row for n, row in re.findall(r'id="queue-post-(\d+)"(.*?)</tr>', body, re.S)}
+    assert "1/2" in rows[plain.id] and "—" in rows[plain.id]
+    assert "0/2" in rows[risky.id]
+    assert "blocked term" in rows[risky.id]
+    assert "email \u00d7 1" in rows[risky.id]  # the multiplication sign
