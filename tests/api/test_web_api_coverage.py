@@ -147,7 +147,7 @@ def state_changing_methods(view) -> set[str] | None:
             and getattr(view_class, name) is not ProcessFormView.put
         }
     function = view
-    while function is not None:
+    while inspect.isfunction(function):
         methods = inspect.getclosurevars(function).nonlocals.get("request_method_list")
         if methods is not None:
             return set(methods) - SAFE_METHODS
