@@ -165,3 +165,33 @@ def test_one_email_per_transition_not_per_failed_delivery(stage):
     notices.notify_reauthorisation(institution.id)
     notices.notify_reauthorisation(institution.id)
     assert len([m for m in mail.outbox if "needs re-authorisation" in m.subject]) == 2
+
+
+def test_a_mastodon_app_secret_is_bound_to_its_row_and_rotated_with_the_accounts(
+    cast, oauth, settings, capsys
+):
+    import base64
+    import os
+
+    from django.core.management import call_command
+
+    from crossposting.connect import flows
+    from crossposting.models import MastodonApp
+
+    def key() -> str:
+        return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+    old, new = key(), key()
+    settings.PODIUM_CREDENTIALS_KEYS = [old]
+    app = flows.mastodon_app(cast.a.institution, oauth["mastodon"].base_url)
+    secret = flows.mastodon_app_secret(app)
+    assert secret == oauth["mastodon"].apps[app.client_id]["client_secret"]
+    assert secret.encode() not in bytes(app.secret)
+    with pytest.raises(credentials.CredentialsUnreadable):  # not as an account's credentials
+        credentials.unseal(app.institution_id, app.id, app.secret)
+    settings.PODIUM_CREDENTIALS_KEYS = [new, old]
+    call_command("rotate_credentials")
+    assert "1 Mastodon app secrets re-encrypted" in capsys.readouterr().out
+    settings.PODIUM_CREDENTIALS_KEYS = [new]
+    with tenant_context(cast.a.institution.id):
+        assert flows.mastodon_app_secret(MastodonApp.objects.get(id=app.id)) == secret
