@@ -206,3 +206,32 @@ def test_the_app_registration_is_kept_but_no_account_when_the_member_refuses(cas
 
     with tenant_context(cast.a.institution.id):
         assert MastodonApp.objects.count() == 1
+
+
+def test_an_account_connected_by_one_member_cannot_be_taken_by_another(cast, client, oauth):
+    x = oauth["x"]
+    x.signed_in = "shared"
+    _finish(client, consent(_start(client, cast.a.author, "x")))
+    before = audit_verbs(cast.a.institution)
+    body = _finish(client, consent(_start(client, cast.a.author2, "x")))
+    assert "This account is already connected by someone else in the institution." in body
+    [account] = accounts_of(cast.a.institution)
+    assert account.member_id == cast.a.author.id
+    assert audit_verbs(cast.a.institution) == before
+
+
+def test_reauthorising_renews_the_same_account(cast, client, oauth):
+    linkedin = oauth["linkedin"]
+    linkedin.signed_in = "Grace Hopper"
+    _finish(client, consent(_start(client, cast.a.author, "linkedin")))
+    [account] = accounts_of(cast.a.institution)
+    from crossposting.connect import services
+
+    services.mark_needs_reauthorisation(account, "The LinkedIn permission ended.")
+    response = client.post(f"/{cast.a.institution.slug}/networks/{account.id}/reauthorise/")
+    body = _finish(client, consent(continue_url(response)))
+    assert "LinkedIn account Grace Hopper connected." in body
+    [renewed] = accounts_of(cast.a.institution)
+    assert renewed.id == account.id and renewed.status == "active"
+    assert renewed.credentials_version == account.credentials_version + 1
+    assert audit_verbs(cast.a.institution)[-1] == "network_account.reauthorise"
