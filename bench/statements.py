@@ -65,14 +65,20 @@ def counting_statements() -> Iterator[Counted]:
         psycopg.Connection.rollback = rollback
 
 
-def cold_page_statements(paths: dict[str, str]) -> dict[str, Counted]:
+def cold_page_statements(
+    paths: dict[str, str], host: str = "testserver", *, refreshed: bool = False
+) -> dict[str, Counted]:
     """{name: statements} of one anonymous GET of each path, through every middleware, in a
-    process that has served each page once before (its connection open, its per-process
-    caches filled: a worker of a running server). Needs Django set up, the server cache off."""
+    process that has served each page before (its connection open, its per-process entries
+    current: a busy worker of a running server). ``refreshed``: with those entries forgotten
+    (what a worker pays when they are read again, at most once a second each).
+    Needs Django set up, the server cache off."""
     from django.db import connections
     from django.test import Client
 
-    client = Client(headers={"X-Forwarded-Proto": "https"})
+    from accounts.middleware import PublicEntries
+
+    client = Client(headers={"X-Forwarded-Proto": "https"}, HTTP_HOST=host)
     found = {}
     for name, path in paths.items():
         for _warm in range(2):
@@ -81,6 +87,8 @@ def cold_page_statements(paths: dict[str, str]) -> dict[str, Counted]:
                 raise RuntimeError(f"{path} answered {response.status_code}")
         for connection in connections.all(initialized_only=True):
             connection.health_check_done = False  # as a new request starts: checked again
+        if refreshed:
+            PublicEntries.clear_all()
         with counting_statements() as counted:
             response = client.get(path, secure=True)
         if response.status_code != 200:

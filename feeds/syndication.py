@@ -42,6 +42,13 @@ from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.encoding import iri_to_uri
+from django.utils.feedgenerator import (
+    Atom1Feed,
+    Enclosure,
+    Rss201rev2Feed,
+    SyndicationFeed,
+    rfc3339_date,
+)
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
@@ -557,22 +564,127 @@ def rss_document(head: _Head, items: list[_Item]) -> str:
             _element("title", item.title),
             _element("link", item.link),
             _element("description", item.content),
-            _element("dc:creator", item.author_name, {"xmlns:dc": DC_NS}),
+        ]
+        if item.author_name:  # as Rss201rev2Feed: no creator without a name
+            out.append(_element("dc:creator", item.author_name, {"xmlns:dc": DC_NS}))
+        out += [
             _element("pubDate", format_datetime(item.published)),
-            # RSS has no date of change; Atom's, as readers understand it, marks corrections
-            # and retractions.
-            _element("atom:updated", _rfc3339(item.updated)),
             _element("guid", item.guid, {"isPermaLink": "false"}),
         ]
         for url, size, kind, _title in item.enclosures[:1]:
             attrs = {"url": iri_to_uri(url), "length": size, "type": kind}
             out.append(_element("enclosure", "", attrs))
         out += [_element("category", term) for term in item.categories]
+        # RSS has no date of change; Atom's, as readers understand it, marks corrections and
+        # retractions.
+        out.append(_element("atom:updated", _rfc3339(item.updated)))
         if item.language:
             out.append(_element("dc:language", item.language))
         out.append("</item>")
     out.append("</channel></rss>")
     return _xml(out)
+
+
+# The same documents through Django's syndication framework ---------------------------------
+# The library path: the comparison tests (tests/feeds/test_public_shortcuts_feeds.py) hold the
+# writers above to its output byte for byte, and bench.public_shortcuts measures both.
+
+
+class _PodiumAtomFeed(Atom1Feed):
+    """Atom1Feed with each entry's language and text, and RFC 6721 tombstones."""
+
+    def root_attributes(self) -> dict[str, str]:
+        return {**super().root_attributes(), "xmlns:at": TOMBSTONES_NS}
+
+    def latest_post_date(self) -> datetime:
+        # An empty feed keeps a fixed date (the institution's creation): a stable ETag.
+        if not self.items:
+            return self.feed["fallback_date"]
+        return super().latest_post_date()
+
+    def item_attributes(self, item: dict) -> dict[str, str]:
+        return {"xml:lang": item["language"]} if item["language"] else {}
+
+    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("summary", item["summary"])
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+    def write_items(self, handler: SimplerXMLGenerator) -> None:
+        super().write_items(handler)
+        for item in self.items:
+            if item["retracted_at"] is not None:
+                when = rfc3339_date(item["retracted_at"])
+                handler.startElement("at:deleted-entry", {"ref": item["unique_id"], "when": when})
+                handler.addQuickElement("at:comment", item["summary"])
+                handler.endElement("at:deleted-entry")
+
+
+class _PodiumRssFeed(Rss201rev2Feed):
+    """Rss201rev2Feed with Atom's date of change and each item's language (Dublin Core)."""
+
+    def rss_attributes(self) -> dict[str, str]:
+        return {**super().rss_attributes(), "xmlns:dc": DC_NS}
+
+    def latest_post_date(self) -> datetime:
+        if not self.items:
+            return self.feed["fallback_date"]
+        return super().latest_post_date()
+
+    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict) -> None:
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+        if item["language"]:
+            handler.addQuickElement("dc:language", item["language"])
+
+
+def _library_feed(feed_class: type[SyndicationFeed], head: _Head, items: list[_Item]) -> str:
+    feed = feed_class(
+        title=head.title,
+        link=head.link,
+        description=head.description,
+        language=head.language,
+        feed_url=head.feed_url,
+        feed_guid=head.guid,
+        author_name=head.author_name,
+        author_link=head.link,
+        subtitle=head.description,
+        fallback_date=head.fallback_date,
+    )
+    for item in items:
+        feed.add_item(
+            title=item.title,
+            link=item.link,
+            description=item.content if feed_class is _PodiumRssFeed else None,
+            author_name=item.author_name,
+            author_link=item.author_link,
+            pubdate=item.published,
+            updateddate=item.updated,
+            unique_id=item.guid,
+            unique_id_is_permalink=False,
+            categories=item.categories,
+            enclosures=[
+                Enclosure(url, size, kind)
+                for url, size, kind, _title in (
+                    item.enclosures[:1] if feed_class is _PodiumRssFeed else item.enclosures
+                )
+            ],
+            language=item.language,
+            summary=item.summary,
+            content=item.content,
+            retracted_at=item.retracted_at,
+        )
+    return feed.writeString("utf-8")
+
+
+def library_atom_document(head: _Head, items: list[_Item]) -> str:
+    """``atom_document`` as Django's ``Atom1Feed`` writes it."""
+    return _library_feed(_PodiumAtomFeed, head, items)
+
+
+def library_rss_document(head: _Head, items: list[_Item]) -> str:
+    """``rss_document`` as Django's ``Rss201rev2Feed`` writes it."""
+    return _library_feed(_PodiumRssFeed, head, items)
 
 
 def json_document(head: _Head, items: list[_Item]) -> str:

@@ -186,7 +186,6 @@ class Dates:
         language = translation.get_language()
         self._text = DateText(localtime_formats.datetime_format(language))
         self._day = DateText(get_format("DATE_FORMAT"))
-        self._zone_names: dict[tuple, str] = {}
 
     def machine(self, value: datetime) -> str:
         local = value.astimezone(self.zone)
@@ -196,12 +195,10 @@ class Dates:
         return f"{local:%Y-%m-%dT%H:%M:%S}{sign}{offset // 3600:02d}{offset // 60 % 60:02d}"
 
     def text(self, value: datetime) -> str:
+        # The zone's name is looked up for each moment: one offset has had several names
+        # (Pacific/Guam: GST until 2000, ChST since).
         local = value.astimezone(self.zone)
-        key = (local.utcoffset(), local.dst())
-        zone = self._zone_names.get(key)
-        if zone is None:
-            zone = self._zone_names[key] = localtime_formats.zone_name(local)
-        return f"{self._text(local)} {zone}"
+        return f"{self._text(local)} {localtime_formats.zone_name(local)}"
 
     def day(self, value: datetime) -> str:
         return self._day(value.astimezone(self.zone))
