@@ -10,7 +10,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from crossposting.clients.base import (
@@ -24,9 +23,13 @@ from crossposting.clients.base import (
     iso_time,
     later,
 )
+from crossposting.clients.media import MediaUnusable, fitted, load
 
 # Mastodon keeps an Idempotency-Key for one hour; a little margin for clocks.
 KEY_LIFETIME = timedelta(minutes=55)
+# The default instance limit (configuration.media_attachments.image_size_limit).
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 # Pages of 40 statuses looked through after an unknown outcome.
 LOOKUP_PAGES = 10
 _TAG = re.compile(r"<[^>]+>")
@@ -103,14 +106,17 @@ class MastodonClient(NetworkClient):
     ) -> list[str] | Outcome:
         media_ids: list[str] = list(progress.get("media_ids", []))
         for image in images[len(media_ids) :]:
-            with default_storage.open(image["url_or_path"], "rb") as handle:
-                data = handle.read()
+            try:
+                media = fitted(load(image["url_or_path"]), max_bytes=MAX_IMAGE_BYTES, types=TYPES)
+            except MediaUnusable as error:
+                return Outcome(Result.FAILED, summary="image", message=error.message)
             answer = self.request(
                 "POST",
                 f"{self.base}/api/v2/media",
                 posting=False,
                 headers=self._headers(),
-                files={"file": ("image", data, image.get("content_type") or "image/jpeg")},
+                # The file must carry its real type: Mastodon checks it against the content.
+                files={"file": ("image", media.data, media.content_type)},
                 data={"description": image.get("alt_text", "")},
             )
             if isinstance(answer, Outcome):

@@ -29,6 +29,7 @@ _URL = re.compile(r"https?://\S+")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 MEDIA_KEPT = 86400.0
+CATEGORIES = {"image/gif": "tweet_gif"}
 MEDIA_MARGIN = 3600.0
 # Pages of 100 posts looked through after an unknown outcome (X bills each read).
 LOOKUP_PAGES = 10
@@ -166,7 +167,7 @@ class XClient(NetworkClient):
             posting=False,
             headers=self._headers(),
             files={"media": ("image", media.data, media.content_type)},
-            data={"media_category": "tweet_image"},
+            data={"media_category": CATEGORIES.get(media.content_type, "tweet_image")},
         )
         data = self._media_data(answer)
         if isinstance(data, Outcome):

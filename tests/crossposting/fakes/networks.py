@@ -261,10 +261,15 @@ class FakeMastodon(FakeNetwork):
     def upload_media(self, request: Request) -> Reply:
         if self._account(request) is None:
             return self._unauthorized()
-        if b'name="file"' not in request.body:
+        parts = request.multipart_parts()
+        if "file" not in parts:
             return Reply(422, {"error": "Validation failed: File can't be blank"})
-        match = re.search(rb'name="description"\r\n\r\n(.*?)\r\n--', request.body, re.S)
-        description = match.group(1).decode() if match else ""
+        data, declared = parts["file"]
+        # Mastodon refuses a file whose content is not the type it declares (spoofing check).
+        if image_type(data) != declared:
+            spoofed = "File has contents that are not what they are reported to be"
+            return Reply(422, {"error": f"Validation failed: {spoofed}"})
+        description = (parts.get("description") or (b"", ""))[0].decode()
         if len(description) > 1500:
             return Reply(422, {"error": "Validation failed: Description is too long"})
         media_id = next_id()

@@ -43,6 +43,10 @@ class Request:
 
     def multipart(self) -> dict[str, bytes]:
         """The fields of a multipart/form-data body (file or not) by name, as raw bytes."""
+        return {name: data for name, (data, _kind) in self.multipart_parts().items()}
+
+    def multipart_parts(self) -> dict[str, tuple[bytes, str]]:
+        """The fields of a multipart/form-data body by name: raw bytes and declared type."""
         kind = self.headers.get("content-type", "")
         if not kind.startswith("multipart/form-data"):
             return {}
@@ -50,7 +54,10 @@ class Request:
             b"Content-Type: " + kind.encode() + b"\r\n\r\n" + self.body
         )
         return {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            part.get_param("name", header="content-disposition"): (
+                part.get_payload(decode=True),
+                part.get_content_type(),
+            )
             for part in message.iter_parts()
         }
 
