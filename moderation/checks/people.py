@@ -37,6 +37,73 @@ _ROLE_THEN_NAME = re.compile(
     r"\s+(?!(?:Dr|Prof|Herr|Frau|Mr|Mrs|Ms|Miss)\b)(?P<name>(?:[A-Z]\.\s?)?[A-Z][a-z][\w']*)"
     r"(?![\w.-])"
 )
+# A first name the names list lacks, marked by a class or a child's age in brackets: "Marlon
+# (5b)", "Zeynep (Y4)", "Aurelio (8)". A timetable's "Mathe (5a)" is a subject, not a pupil.
+_NAME_WITH_CLASS = re.compile(
+    r"(?<![\w'-])(?P<name>[A-Z][a-z]{2,})\s?\((?:Klasse\s?|Kl\.\s?|Year\s?|Y|Grade\s?)?"
+    r"(?:\d{1,2}[a-fA-F]?|\d{1,2}\s?(?:J\.|Jahre|yrs?|years?))\)"
+)
+_SUBJECTS = frozenset(
+    [
+        "mathe",
+        "mathematik",
+        "deutsch",
+        "englisch",
+        "franzosisch",
+        "latein",
+        "spanisch",
+        "sport",
+        "kunst",
+        "musik",
+        "bio",
+        "biologie",
+        "chemie",
+        "physik",
+        "geschichte",
+        "erdkunde",
+        "geografie",
+        "religion",
+        "ethik",
+        "informatik",
+        "werken",
+        "technik",
+        "raum",
+        "gruppe",
+        "klasse",
+        "kurs",
+        "ag",
+        "maths",
+        "math",
+        "english",
+        "french",
+        "german",
+        "science",
+        "history",
+        "geography",
+        "art",
+        "music",
+        "drama",
+        "computing",
+        "room",
+        "group",
+        "set",
+        "class",
+        "form",
+        "lesson",
+        "period",
+        "unit",
+        "chapter",
+        "kapitel",
+        "seite",
+        "page",
+        "teil",
+        "part",
+        "level",
+        "stufe",
+        "note",
+        "grade",
+    ]
+)
 _ROLE_NOUNS = frozenset(
     [
         "rechtsanwaltin",
@@ -308,6 +375,14 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         adult = _is_adult(text, match.start(), end)
         unsure = kind == "given" and word in ambiguous
         found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
+    for match in _NAME_WITH_CLASS.finditer(plain):
+        start, end = match.span("name")
+        if start in taken or any(m.start <= start < m.end for m in found):
+            continue
+        if folded[start:end] in _SUBJECTS or folded[start:end] in NOT_SURNAME:
+            continue
+        taken.add(start)
+        found.append(Mention(start, end, "given", adult=_is_adult(text, start, end)))
     for match in _ROLE_THEN_NAME.finditer(plain):  # "Kollegin Maria", "pupil Josh"
         name = match.group("name")
         if match.start("name") in taken or name.lower() in NOT_SURNAME:

@@ -215,12 +215,19 @@ _DATE_OF_BIRTH = re.compile(
     rf"|(?<!\w)(?:turns?|turned|turning|wird|werden)\s+{_AGE_WORD}(?:\s+(?:jahre|years?)"
     rf"(?:\s+alt|\s+old)?)?\s+{_SOON}(?!\w)"
     rf"|(?<!\w){_SOON}\s+(?:(?:auch|also|schon|bereits|stolze|ganze)\s+)?{_AGE_WORD}\s+"
-    r"(?:jahre\s+alt|years\s+old)\s+(?:wird|werden|geworden|wurde|turns?)"
+    r"(?:(?:jahre\s+alt|years\s+old)\s+)?(?:wird|werden|geworden)(?!\w)"
 )
 _INSTITUTION_BIRTHDAY = re.compile(
     r"schule|school|kanzlei|firm|klinik|clinic|praxis|practice|unternehmen|company|firma|verein"
     r"|jubilaum|anniversary|grundung|founded|gegrundet|kita|kindergarten|gymnasium|hospital"
     r"|krankenhaus|club|chor|choir|museum|filiale|store|stadt|town|city|gemeinde|village"
+)
+# An institution as the one having the birthday (whole words: "Schülerin" is no "Schule").
+_INSTITUTION_TURNS = re.compile(
+    r"(?<!\w)(?:schule|school|kita|kindergarten|gymnasium|kanzlei|firm|klinik|clinic|praxis"
+    r"|practice|hospital|krankenhaus|unternehmen|company|firma|verein|club|office|buro|filiale"
+    r"|store|shop|laden|chor|choir|stadt|town|city|team|abteilung|department|station|ward)"
+    r"(?:s|n|e|en|es)?(?!\w)(?:\s+\w+){0,2}\s*$"
 )
 # Every form above holds one of these (a cheap test before the expensive pattern).
 _BIRTH_HINT = re.compile(
@@ -251,13 +258,19 @@ class DateOfBirthCheck(Check):
                 around = folded[max(0, match.start() - 60) : match.end() + 20]
                 if _INSTITUTION_BIRTHDAY.search(around):
                     continue
+            if not _BORN.search(matched) and _INSTITUTION_TURNS.search(
+                folded, max(0, match.start() - 30), match.start()
+            ):
+                continue  # "Our school turns 50 today", "Die Kita wird morgen 10 Jahre alt"
             yield self.finding(text, *match.span(), _("A date of birth."))
 
 
 # --- street address -------------------------------------------------------------------------
 _HOUSE = (
     r"\s{1,3}\d{1,3}(?!\d)\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,3}[a-zA-Z]?)?(?![\w])(?![.,]\d)"
-    r"(?!\s?(?:%|€|Euro|EUR|Uhr|Jahre|Stunden|Minuten|Tage|Kinder|Mal|Prozent|Personen|km|m\b|h\b))"
+    r"(?!\s?(?:%|€|Euro|EUR|Uhr|Jahre|Stunden|Minuten|Tage|Kinder|Mal|Prozent|Personen|km|m\b|h\b"
+    r"|Tag\b|Tagen|Woche|Monat|Jahr\b|Jahren|Stunde\b|Minute\b|Std\b|Min\b|Punkte|Tore|Stück"
+    r"|Teilnehmer|Plätze|Platze|x\b))"
 )
 _POSTCODE = r"(?:,?\s{1,3}(?:D-|A-|CH-)?\d{4,5}\s+[A-Z][\w-]+)?"
 _DE_SUFFIX = (

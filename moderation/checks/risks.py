@@ -463,8 +463,10 @@ _DAYS = (
 )
 _PENDING_ANNOUNCEMENT = re.compile(
     r"(?<!\w)(?:announcement|announcing|announce|press\s+release|publication|release|statement"
+    r"|comms|communications?|memo|all-hands|town\s+hall|rundmail|rundschreiben"
     r"|ad[-\s]?hoc\w*|meldung|mitteilung|pressemitteilung|pressemeldung|bekanntgabe|kommunikation"
     r"|veroffentlichung|offizielle?|official(?:ly)?|news)\s+(?:\w+\s+){0,2}?"
+    rf"(?:(?:go|goes|going|geht|gehen)\s+(?:out\s+|raus\s+)?)?"
     rf"(?:folgt|folgen|kommt|tomorrow|morgen|ubermorgen|next\s+week|nachste\s+woche"
     rf"|kommende\s+woche|tonight|heute\s+abend|later\s+today|(?:on|am|this|next|diesen)\s+{_DAYS}"
     rf"|{_DAYS}|after\s+the\s+market|nach\s+borsenschluss|in\s+(?:two|zwei)\s+(?:weeks|wochen))"

@@ -1,4 +1,9 @@
-"""Detection quality on the labelled corpus: recall per category and clean posts flagged."""
+"""Detection quality on the labelled corpus: recall per category and clean posts flagged.
+
+Measured per set: the sector files (written alongside the rules) and each blind set
+(``blind_*.jsonl``, written before being run through the checks), so that a set the rules
+were not tuned on cannot hide behind the larger one.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,22 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from moderation.checks import RISK_CATEGORIES, CheckContext, run_checks
 
 CORPUS = Path(__file__).parent / "corpus"
+BLIND_SETS = sorted(CORPUS.glob("blind_*.jsonl"))
+CORPUS_SETS = {
+    "sector files": sorted(set(CORPUS.glob("*.jsonl")) - set(BLIND_SETS)),
+    **{path.stem: [path] for path in BLIND_SETS},
+}
 
 
-def load_corpus() -> list[dict]:
+def load_corpus(paths: list[Path] | None = None) -> list[dict]:
     return [
         json.loads(line)
-        for path in sorted(CORPUS.glob("*.jsonl"))
+        for path in (sorted(CORPUS.glob("*.jsonl")) if paths is None else paths)
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
@@ -35,9 +47,10 @@ def test_corpus_is_large_and_varied_enough():
             assert 0 <= expected["start"] < expected["end"] <= len(post["text"]), post["id"]
 
 
-def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged(capsys):
+@pytest.mark.parametrize("corpus_set", list(CORPUS_SETS))
+def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged(corpus_set, capsys):
     found, total, flagged_clean, misses = Counter(), Counter(), [], []
-    posts = load_corpus()
+    posts = load_corpus(CORPUS_SETS[corpus_set])
     for post in posts:
         context = CheckContext(language=post["lang"], sector=post["sector"])
         findings = run_checks(post["text"], context)
@@ -58,8 +71,11 @@ def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged(cap
                 misses.append((post["id"], category))
     clean = sum(1 for p in posts if not p["expect"])
     with capsys.disabled():  # the table shows in every run, not only on failure
-        print(f"\n{'category':<20} {'found':>5} {'of':>4} {'recall':>7}")
+        print(f"\n{corpus_set}: {len(posts)} posts")
+        print(f"{'category':<20} {'found':>5} {'of':>4} {'recall':>7}")
         for category in RISK_CATEGORIES:
+            if not total[category]:
+                continue
             recall = found[category] / total[category]
             print(f"{category:<20} {found[category]:>5} {total[category]:>4} {recall:>7.2f}")
         print(f"clean posts flagged: {len(flagged_clean)} of {clean}")
@@ -67,5 +83,5 @@ def test_recall_per_category_is_at_least_090_and_few_clean_posts_are_flagged(cap
             print("missed:", *miss)
         for flagged in flagged_clean:
             print("flagged clean:", *flagged)
-    assert all(found[c] / total[c] >= 0.90 for c in RISK_CATEGORIES), misses
+    assert all(found[c] >= 0.90 * total[c] for c in RISK_CATEGORIES), misses
     assert len(flagged_clean) <= 0.05 * clean, flagged_clean
