@@ -103,12 +103,28 @@ def start_redis() -> OwnRedis:
 class Worker:
     """``celery -A podium worker`` as a process group of its own, killable with SIGKILL."""
 
-    def __init__(self, concurrency: int, env: dict[str, str], pool: str = "prefork") -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        env: dict[str, str],
+        pool: str = "prefork",
+        queues: str | None = None,
+        prefetch: int | None = None,
+    ) -> None:
+        from crossposting.queues import worker_queues
+
         self.concurrency = concurrency
         self.env = os.environ.copy() | env
         self.pool = pool
+        # The queues docker-compose's worker listens to (default and every network's).
+        self.queues = queues or ",".join(worker_queues())
+        self.prefetch = prefetch
         self.process: subprocess.Popen | None = None
         self.kills = 0
+        # The worker's own output, shown when it dies by itself (an import error, a crash).
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (open for the worker's lifetime)
+            prefix="podium-worker-", suffix=".log", delete=False
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -120,11 +136,12 @@ class Worker:
                 "podium",
                 "worker",
                 "--queues",
-                "default",
+                self.queues,
                 "--concurrency",
                 str(self.concurrency),
                 "--pool",
                 self.pool,
+                *(["--prefetch-multiplier", str(self.prefetch)] if self.prefetch else []),
                 "--loglevel",
                 "WARNING",
                 "--without-gossip",
@@ -136,9 +153,31 @@ class Worker:
             cwd=ROOT,
             env=self.env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
+
+    def check_alive(self) -> None:
+        """Raise with the worker's last words when it stopped without being told to."""
+        if self.process is not None and self.process.poll() is not None:
+            self.log.flush()
+            tail = Path(self.log.name).read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"the Celery worker exited ({self.process.returncode}):\n{tail}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the worker's living processes (Linux)."""
+        if self.process is None:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # the process group of the worker
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children (its own process group)."""

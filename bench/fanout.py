@@ -21,6 +21,7 @@ Goals: ratio >= 0.60; p95 delay < 5 s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -61,7 +62,9 @@ def publish_rows(institution, author, accounts: dict, count: int, label: str) ->
             post.latest_revision = post.public_revision = revision
             post.save(update_fields=["latest_revision", "public_revision"])
             for account in accounts.values():
-                PostTarget.objects.create(institution=institution, post=post, account=account)
+                PostTarget.objects.create(
+                    institution=institution, post=post, revision=revision, account=account
+                )
             services._enqueue(services.deliveries_for_publication(post, revision, now))
         ids.append(post.id)
     return ids
@@ -87,10 +90,16 @@ def open_count(institution_id: int) -> int:
         ).count()
 
 
-def wait_until_done(institution_id: int, timeout: float) -> None:
+def wait_until_done(institution_id: int, timeout: float, worker: Worker) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and open_count(institution_id):
+        worker.check_alive()
         time.sleep(0.5)
+
+
+def network_calls(fakes: dict) -> int:
+    """HTTP requests the fakes have answered so far."""
+    return sum(len(fake.requests) for fake in fakes.values())
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--delay-posts", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=2, help="docker-compose default: 2")
+    parser.add_argument("--pool", default="prefork", help="Celery pool (docker-compose: prefork)")
     parser.add_argument("--no-migrate", action="store_true")
     args = parser.parse_args(argv)
 
@@ -117,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     # Threads allows 250 posts a day per profile (the fake enforces it); this run measures the
     # engine, not the quota.
     fakes["threads"].publish_quota = 10**9
-    worker = Worker(args.concurrency, env={})
+    worker = Worker(args.concurrency, env={}, pool=args.pool)
     try:
         institution, author, accounts = seed_institution(fakes, "fanout")
         # Phase 1: a backlog of 1,000 posts x 5 accounts, then the worker drains it.
@@ -128,18 +138,35 @@ def main(argv: list[str] | None = None) -> int:
             f"published {args.posts} posts -> {total} deliveries "
             f"in {time.monotonic() - started:.1f}s"
         )
+        calls_before = network_calls(fakes)
         worker.start()
-        wait_until_done(institution.id, timeout=3600)
+        wait_until_done(institution.id, timeout=3600, worker=worker)
+        cpu = worker.cpu_seconds()
         rows = sent_rows(institution.id)
         sent_times = sorted(sent for _published, sent in rows)
         # From the first copy sent to the last: the worker's start-up is not delivery time.
         span = (sent_times[-1] - sent_times[0]).total_seconds()
         rate = (len(sent_times) - 1) / span
         ideal = args.concurrency / LATENCY
+        # Threads needs three calls per post (container, publish, permalink), the others one:
+        # the ideal counts a delivery as one latency, so the ratio per network call shows how
+        # much of each slot's time is spent waiting on the network at all.
+        per_delivery = (network_calls(fakes) - calls_before) / len(rows)
         print(
             f"phase 1: {len(rows)} of {total} sent in {span:.1f}s: {rate:.1f} deliveries/s; "
             f"ideal {ideal:.1f}/s; ratio {rate / ideal:.2f} (goal >= 0.60)"
         )
+        print(
+            f"network round trips per delivery: {per_delivery:.2f}; "
+            f"{rate * per_delivery:.1f} calls/s; ratio per network call "
+            f"{rate * per_delivery / ideal:.2f} (the best a slot can do is 1.00)"
+        )
+        print(
+            f"worker CPU per delivery: {cpu / len(rows) * 1000:.1f} ms (start-up included); "
+            f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        if args.delay_posts <= 0:
+            return 0
 
         # Phase 2: a steady load at 70% of that rate; publish-to-sent delay.
         fresh, fresh_author, fresh_accounts = seed_institution(fakes, "fanout-delay")
@@ -148,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             tick = time.monotonic()
             publish_rows(fresh, fresh_author, fresh_accounts, 1, f"Steady {number}")
             time.sleep(max(0.0, interval - (time.monotonic() - tick)))
-        wait_until_done(fresh.id, timeout=600)
+        wait_until_done(fresh.id, timeout=600, worker=worker)
         delays = [(sent - published).total_seconds() for published, sent in sent_rows(fresh.id)]
         p50, p95 = statistics.median(delays), percentile(delays, 0.95)
         print(

@@ -1,5 +1,6 @@
 """The deliveries API under ``/api/v1/institutions/<slug>/deliveries/``: list and read each
-delivery with its attempts, and retry one that failed."""
+delivery with its attempts, and retry one that failed; and a post's targets under
+``/api/v1/institutions/<slug>/posts/<id>/targets/``: read them and choose them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.api.access import InstitutionViewSet, schema_generation
@@ -16,7 +18,8 @@ from accounts.api.pagination import CursorPagination
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission
 from crossposting import services
-from crossposting.models import Delivery, DeliveryAttempt, DeliveryState
+from crossposting.models import Delivery, DeliveryAttempt, DeliveryState, NetworkAccount
+from feeds.models import Post
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -123,3 +126,85 @@ class DeliveryViewSet(InstitutionViewSet):
     def retry(self, request, institution_slug: str, id: int):
         delivery = services.retry_delivery(self.get_object(), by=self.actor.membership)
         return Response(DeliveryDetailSerializer(self.get_queryset().get(id=delivery.id)).data)
+
+
+class TargetAccountSerializer(serializers.ModelSerializer):
+    chosen = serializers.SerializerMethodField()
+
+    class Meta:
+        model = NetworkAccount
+        fields = ["id", "network", "handle", "chosen"]
+
+    def get_chosen(self, account: NetworkAccount) -> bool:
+        return account.id in self.context["chosen"]
+
+
+class TargetsSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(help_text=gettext_lazy("The revision's number"))
+    can_choose = serializers.BooleanField()
+    accounts = TargetAccountSerializer(many=True)
+
+
+class ChooseTargetsSerializer(serializers.Serializer):
+    accounts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=True,
+        max_length=100,
+        help_text=gettext_lazy("Ids of the network accounts to copy the post to"),
+    )
+
+
+@extend_schema(tags=["deliveries"])
+class PostTargetViewSet(InstitutionViewSet):
+    """The network accounts a post's latest revision is copied to (reviewers approve them)."""
+
+    permission_map = {"list": Permission.WRITE_POSTS, "create": Permission.WRITE_POSTS}
+    serializer_class = TargetsSerializer
+    pagination_class = None
+
+    def _post(self) -> Post:
+        post = (
+            Post.objects.filter(id=self.kwargs["post_id"]).select_related("latest_revision").first()
+        )
+        membership = self.actor.membership
+        mine = post is not None and post.author_id == membership.id
+        if post is None or post.latest_revision is None:
+            raise NotFound()
+        if not mine and not self.actor.can(Permission.REVIEW_POSTS):
+            raise NotFound()
+        return post
+
+    def _answer(self, post: Post) -> Response:
+        chosen = {a.id for a in services.targets_of(post.latest_revision)}
+        data = {
+            "revision": post.latest_revision.number,
+            "can_choose": services.can_choose_targets(post),
+            "accounts": TargetAccountSerializer(
+                services.usable_accounts(post), many=True, context={"chosen": chosen}
+            ).data,
+        }
+        return Response(data)
+
+    @extend_schema(summary=gettext_lazy("Read a post's targets"), responses=TargetsSerializer)
+    def list(self, request, institution_slug: str, post_id: int):
+        return self._answer(self._post())
+
+    @extend_schema(
+        summary=gettext_lazy("Choose a post's targets"),
+        request=ChooseTargetsSerializer,
+        responses=TargetsSerializer,
+    )
+    def create(self, request, institution_slug: str, post_id: int):
+        post = self._post()
+        given = ChooseTargetsSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        usable = {a.id: a for a in services.usable_accounts(post)}
+        wanted = given.validated_data["accounts"]
+        unknown = [i for i in wanted if i not in usable]
+        if unknown:
+            raise serializers.ValidationError(
+                {"accounts": [gettext_lazy("This account cannot be used for this post.")]}
+            )
+        services.choose_targets(post, [usable[i] for i in wanted], by=self.actor.membership)
+        post.refresh_from_db()
+        return self._answer(post)

@@ -12,6 +12,7 @@ I = "institutions/<slug:institution_slug>/"  # noqa: E741 (the institution prefi
 
 router = SimpleRouter(use_regex_path=False)
 router.register(I + "deliveries", api.DeliveryViewSet, basename="delivery")
+router.register(I + "posts/<int:post_id>/targets", api.PostTargetViewSet, basename="post-target")
 router.register(I + "networks", connect_api.NetworkAccountViewSet, basename="network-account")
 
 urlpatterns = router.urls

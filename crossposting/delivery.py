@@ -19,6 +19,7 @@ and long back-offs all end there.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -29,14 +30,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from accounts.models import Institution
 from accounts.tenancy import tenant_context
-from crossposting import credentials, lifecycle
+from crossposting import credentials, lifecycle, queues, token_refresh
 from crossposting.clients import Account, Copy, Outcome, Result, client_for
 from crossposting.models import (
     Delivery,
@@ -45,6 +47,7 @@ from crossposting.models import (
     DeliveryState,
     NetworkAccount,
 )
+from feeds.models import Post
 
 log = logging.getLogger(__name__)
 S = DeliveryState
@@ -58,6 +61,7 @@ AUDIT_VERBS = {
     K.EDIT: "delivery.edit",
     K.DELETE: "delivery.delete",
 }
+DELIVERY_TYPE = Delivery._meta.label_lower
 # Test seam: an httpx transport for every client (None: real sockets).
 TRANSPORT = None
 
@@ -66,23 +70,47 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-# Rate budgets (Redis through the cache; the database keeps the visible copy) --------------------
+# Rate budgets and stalls (Redis through the cache; the database keeps the visible copy) --------
+#
+# A network that stops answering holds a worker slot for the whole network timeout on every try.
+# After such a try its account is held back (``_note_stall``), twice as long after each stall in
+# a row, and when the time is up one delivery probes the network while the account's others
+# wait: a stalled network costs one slot now and then, never the slots of the other networks.
 
 
 def _budget_key(account_id: int) -> str:
     return f"crossposting:budget:{account_id}"
 
 
-def budget_blocked_until(account_id: int) -> datetime | None:
-    """When the account may call its network again, if its budget is spent (Redis down: never)."""
+def _stalls_key(account_id: int) -> str:
+    return f"crossposting:stalls:{account_id}"
+
+
+def _probe_key(account_id: int) -> str:
+    return f"crossposting:probe:{account_id}"
+
+
+@dataclass
+class Budget:
+    """What Redis says about an account before a try."""
+
+    blocked_until: datetime | None = None
+    # Tries in a row that the network left unanswered until the timeout.
+    stalls: int = 0
+
+
+def budget_of(account_id: int) -> Budget:
+    """The account's rate budget and stalls, in one round trip (Redis down: no limits)."""
     try:
-        value = cache.get(_budget_key(account_id))
+        values = cache.get_many([_budget_key(account_id), _stalls_key(account_id)])
     except Exception:
-        return None
-    if not value:
-        return None
-    until = datetime.fromtimestamp(float(value), tz=UTC)
-    return until if until > timezone.now() else None
+        return Budget()
+    budget = Budget(stalls=int(values.get(_stalls_key(account_id)) or 0))
+    value = values.get(_budget_key(account_id))
+    if value:
+        until = datetime.fromtimestamp(float(value), tz=UTC)
+        budget.blocked_until = until if until > timezone.now() else None
+    return budget
 
 
 def block_budget(account_id: int, until: datetime) -> None:
@@ -93,6 +121,37 @@ def block_budget(account_id: int, until: datetime) -> None:
         cache.set(_budget_key(account_id), until.timestamp(), timeout=int(seconds) + 1)
     except Exception:
         log.warning("rate budget of account %s not stored", account_id)
+
+
+def _take_probe(account_id: int) -> bool:
+    """After a stall, only one delivery of the account tries the network at a time."""
+    try:
+        return cache.add(_probe_key(account_id), 1, timeout=int(_network_timeout()) + 5)
+    except Exception:
+        return True
+
+
+def _note_stall(account_id: int, stalls: int, now: datetime) -> None:
+    """Hold the account back after a try the network left unanswered until the timeout."""
+    stalls += 1
+    hold = min(MAX_BACKOFF.total_seconds(), _network_timeout() * 2**stalls)
+    try:
+        cache.set(_stalls_key(account_id), stalls, timeout=int(MAX_BACKOFF.total_seconds()))
+        cache.delete(_probe_key(account_id))
+    except Exception:
+        log.warning("stall of account %s not stored", account_id)
+    block_budget(account_id, now + timedelta(seconds=hold))
+
+
+def _clear_stalls(account_id: int) -> None:
+    try:
+        cache.delete_many([_stalls_key(account_id), _probe_key(account_id)])
+    except Exception:
+        log.warning("stalls of account %s not cleared", account_id)
+
+
+def _network_timeout() -> float:
+    return float(settings.PODIUM_NETWORK_TIMEOUT)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -123,34 +182,144 @@ class Claim:
     lookup_only: bool = False
     attempts: int = 0
     started_at: datetime = field(default_factory=timezone.now)
+    # The post was retracted when the delivery was claimed: a lookup that finds no copy cancels.
+    retracted: bool = False
+    # Other deliveries wait for this one's copy (the next part of a thread, an edit, a delete).
+    has_dependants: bool = False
+    # Tries of the account in a row that the network left unanswered (see ``_note_stall``).
+    stalls: int = 0
+
+
+# What a claim reads in the statement that takes the lease, named as ``values()`` names them.
+_CLAIMED = (
+    "kind",
+    "payload",
+    "idempotency_key",
+    "progress",
+    "unconfirmed",
+    "attempts",
+    "created_at",
+    "account_id",
+    "account__network",
+    "account__handle",
+    "account__base_url",
+    "account__remote_user_id",
+    "account__status",
+    "account__status_reason",
+    "account__credentials",
+    "account__credentials_version",
+    "account__rate_limited_until",
+    "post__retracted_at",
+    "post__institution__publishing_paused",
+    "post__institution__slug",
+    "depends_on_id",
+    "has_dependants",
+    "first_try_at",
+)
+_NEEDED = ("state", "remote_id", "remote_url", "remote")
+
+
+def _take(delivery_id: int, institution_id: int, owner: str, now: datetime) -> dict | None:
+    """Take the lease by a conditional UPDATE and read what the try needs: one statement on
+    PostgreSQL (``UPDATE ... FROM ... RETURNING``), an UPDATE and a SELECT elsewhere."""
+    lease_until = now + timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS)
+    if connection.vendor == "postgresql":
+        return _take_in_one_statement(delivery_id, institution_id, owner, now, lease_until)
+    taken = Delivery.objects.filter(
+        id=delivery_id, state__in=lifecycle.sources("claim"), next_attempt_at__lte=now
+    ).update(
+        state=lifecycle.target("claim"), lease_until=lease_until, lease_owner=owner, updated_at=now
+    )
+    if not taken:
+        return None
+    row = (
+        Delivery.objects.filter(id=delivery_id)
+        .annotate(
+            has_dependants=Exists(Delivery.objects.filter(depends_on_id=OuterRef("id"))),
+            first_try_at=Subquery(
+                DeliveryAttempt.objects.filter(delivery_id=OuterRef("id"))
+                .order_by("started_at")
+                .values("started_at")[:1]
+            ),
+        )
+        .values(*_CLAIMED, *(f"depends_on__{name}" for name in _NEEDED))
+        .get()
+    )
+    needed = [row.pop(f"depends_on__{name}") for name in _NEEDED]
+    row["depends_on"] = needed if row["depends_on_id"] is not None else None
+    return row
+
+
+def _take_in_one_statement(
+    delivery_id: int, institution_id: int, owner: str, now: datetime, lease_until: datetime
+) -> dict | None:
+    d, a = Delivery._meta.db_table, NetworkAccount._meta.db_table
+    p, i = Post._meta.db_table, Institution._meta.db_table
+    attempts = DeliveryAttempt._meta.db_table
+    sources = lifecycle.sources("claim")
+    # Row-level security applies to every table named here, as to the ORM's queries.
+    sql = f"""
+        UPDATE {d} AS d
+        SET state = %s, lease_until = %s, lease_owner = %s, updated_at = %s
+        FROM {a} AS a, {p} AS p, {i} AS i
+        WHERE d.id = %s AND d.institution_id = %s
+          AND d.state IN ({", ".join(["%s"] * len(sources))}) AND d.next_attempt_at <= %s
+          AND a.id = d.account_id AND p.id = d.post_id AND i.id = d.institution_id
+        RETURNING d.kind, d.payload, d.idempotency_key, d.progress, d.unconfirmed, d.attempts,
+          d.created_at, d.account_id, a.network, a.handle, a.base_url, a.remote_user_id,
+          a.status, a.status_reason, a.credentials, a.credentials_version,
+          a.rate_limited_until, p.retracted_at, i.publishing_paused, i.slug, d.depends_on_id,
+          EXISTS (SELECT 1 FROM {d} AS w WHERE w.depends_on_id = d.id),
+          (SELECT min(t.started_at) FROM {attempts} AS t WHERE t.delivery_id = d.id),
+          (SELECT jsonb_build_array(n.state, n.remote_id, n.remote_url, n.remote)
+             FROM {d} AS n WHERE n.id = d.depends_on_id)
+    """  # noqa: S608 (table names from the models; every value is a parameter)
+    params = [lifecycle.target("claim"), lease_until, owner, now, delivery_id, institution_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *sources, now])
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    row = dict(zip((*_CLAIMED, "depends_on"), found, strict=True))
+    # Django reads jsonb as text and decodes it in the field; a raw cursor must do the same.
+    for name in ("payload", "progress", "depends_on"):
+        if isinstance(row[name], str):
+            row[name] = json.loads(row[name])
+    if row["depends_on"] is not None and isinstance(row["depends_on"][3], str):
+        row["depends_on"][3] = json.loads(row["depends_on"][3])
+    return row
 
 
 def _settle(
-    delivery: Delivery,
-    verb: str,
-    *,
-    kind: str,
-    message: str,
-    at: datetime,
-    until: datetime | None = None,
+    claim: Claim, verb: str, *, kind: str, message: str, at: datetime, until: datetime | None = None
 ) -> None:
     """Move a claimed delivery on without a network call."""
-    lifecycle.transition(delivery, verb)
-    delivery.lease_until, delivery.lease_owner = None, ""
-    delivery.last_error_kind, delivery.last_error = kind, message
-    delivery.updated_at = at
+    state = lifecycle.move(S.SENDING, verb)
+    fields = {
+        "state": state,
+        "lease_until": None,
+        "lease_owner": "",
+        "last_error_kind": kind,
+        "last_error": message,
+        "updated_at": at,
+    }
     if until is not None:
-        delivery.next_attempt_at = until
-    delivery.save()
+        fields["next_attempt_at"] = until
+    moved = Delivery.objects.filter(
+        id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
+    ).update(**fields)
+    if not moved:
+        return
     if verb in ("cancel", "reauthorise", "hold"):
         audit.record(
-            delivery.institution_id,
+            claim.institution_id,
             f"delivery.{verb}",
-            target=delivery,
-            after={"state": delivery.state, "reason": message},
+            object_type=DELIVERY_TYPE,
+            object_id=claim.delivery_id,
+            after={"state": state, "reason": message},
         )
     if verb == "defer" and until is not None and until - at <= SHORT_DELAY:
-        _enqueue_later(delivery, until - at)
+        _enqueue_later(claim, until - at)
 
 
 def claim(
@@ -158,70 +327,86 @@ def claim(
 ) -> Claim | None:
     """Take the delivery for one try, or settle it without the network; None: nothing to send."""
     now = now or timezone.now()
-    lease = timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS)
     with tenant_context(institution_id):
-        taken = Delivery.objects.filter(
-            id=delivery_id, state__in=lifecycle.sources("claim"), next_attempt_at__lte=now
-        ).update(
-            state=lifecycle.target("claim"),
-            lease_until=now + lease,
-            lease_owner=owner,
-            updated_at=now,
-        )
-        if not taken:
+        row = _take(delivery_id, institution_id, owner, now)
+        if row is None:
             return None
-        delivery = Delivery.objects.select_related(
-            "account", "post", "post__institution", "depends_on"
-        ).get(id=delivery_id)
-        post, account = delivery.post, delivery.account
-        sends_text = delivery.kind != K.DELETE
-        lookup_only = False
-        if sends_text and post.retracted_at is not None:
-            if not delivery.unconfirmed:
+        unconfirmed, kind = row["unconfirmed"], row["kind"]
+        needed = row["depends_on"]
+        taken = Claim(
+            delivery_id=delivery_id,
+            institution_id=institution_id,
+            owner=owner,
+            kind=kind,
+            payload=row["payload"],
+            key=row["idempotency_key"],
+            progress=dict(row["progress"]),
+            unconfirmed=unconfirmed,
+            account=Account(
+                id=row["account_id"],
+                institution_id=institution_id,
+                network=row["account__network"],
+                handle=row["account__handle"],
+                base_url=row["account__base_url"],
+                remote_user_id=row["account__remote_user_id"],
+                credentials={},
+                institution_slug=row["post__institution__slug"],
+            ),
+            credentials_version=row["account__credentials_version"],
+            copy=None,
+            # A lookup searches from shortly before the first try.
+            first_try_at=(row["first_try_at"] or row["created_at"]) if unconfirmed else None,
+            attempts=row["attempts"],
+            started_at=now,
+            retracted=row["post__retracted_at"] is not None,
+            has_dependants=row["has_dependants"],
+        )
+        sends_text = kind != K.DELETE
+        if sends_text and taken.retracted:
+            if not unconfirmed:
                 _settle(
-                    delivery,
+                    taken,
                     "cancel",
                     kind="retracted",
                     at=now,
                     message=_("The post was retracted before this was sent."),
                 )
                 return None
-            lookup_only = True
-        if post.institution.publishing_paused and delivery.kind != K.DELETE:
-            if not delivery.unconfirmed:
+            taken.lookup_only = True
+        if row["post__institution__publishing_paused"] and sends_text:
+            if not unconfirmed:
                 _settle(
-                    delivery,
+                    taken,
                     "hold",
                     kind="paused",
                     at=now,
                     message=_("Publishing is paused for the institution."),
                 )
                 return None
-            lookup_only = True
-        if account.status != NetworkAccount.Status.ACTIVE:
+            taken.lookup_only = True
+        if row["account__status"] != NetworkAccount.Status.ACTIVE:
             _settle(
-                delivery,
+                taken,
                 "reauthorise",
                 kind="account",
                 at=now,
-                message=account.status_reason or _("The account must be connected again."),
+                message=row["account__status_reason"] or _("The account must be connected again."),
             )
             return None
-        copy = None
-        needed = delivery.depends_on
         if needed is not None:
-            if needed.state in (S.FAILED, S.CANCELLED):
+            needed_state, remote_id, remote_url, remote = needed
+            if needed_state in (S.FAILED, S.CANCELLED):
                 _settle(
-                    delivery,
+                    taken,
                     "cancel",
                     kind="no_copy",
                     at=now,
                     message=_("There is no copy to act on: it was never posted."),
                 )
                 return None
-            if needed.state != S.SENT:
+            if needed_state != S.SENT:
                 _settle(
-                    delivery,
+                    taken,
                     "defer",
                     kind="waiting",
                     at=now,
@@ -229,13 +414,18 @@ def claim(
                     message=_("Waiting for the copy it acts on."),
                 )
                 return None
-            copy = Copy(needed.remote_id, needed.remote_url, dict(needed.remote))
-        blocked = budget_blocked_until(account.id)
-        if account.rate_limited_until and account.rate_limited_until > now:
-            blocked = max(blocked or now, account.rate_limited_until)
-        if blocked and not lookup_only:
+            taken.copy = Copy(remote_id, remote_url, dict(remote or {}))
+        budget = budget_of(taken.account.id)
+        blocked, taken.stalls = budget.blocked_until, budget.stalls
+        limited = row["account__rate_limited_until"]
+        if limited and limited > now:
+            blocked = max(blocked or now, limited)
+        if not blocked and taken.stalls and not _take_probe(taken.account.id):
+            # Another delivery of the account is finding out whether the network answers again.
+            blocked = now + timedelta(seconds=_network_timeout())
+        if blocked and not taken.lookup_only:
             _settle(
-                delivery,
+                taken,
                 "defer",
                 kind="rate_limited",
                 at=now,
@@ -243,39 +433,10 @@ def claim(
                 message=_("Waiting for the network's rate limit to reset."),
             )
             return None
-        first = None
-        if delivery.unconfirmed:  # a lookup searches from shortly before the first try
-            first = (
-                DeliveryAttempt.objects.filter(delivery=delivery)
-                .order_by("started_at")
-                .values_list("started_at", flat=True)
-                .first()
-            ) or delivery.created_at
-        return Claim(
-            delivery_id=delivery.id,
-            institution_id=institution_id,
-            owner=owner,
-            kind=delivery.kind,
-            payload=delivery.payload,
-            key=delivery.idempotency_key,
-            progress=dict(delivery.progress),
-            unconfirmed=delivery.unconfirmed,
-            account=Account(
-                id=account.id,
-                institution_id=institution_id,
-                network=account.network,
-                handle=account.handle,
-                base_url=account.base_url,
-                remote_user_id=account.remote_user_id,
-                credentials=credentials.unseal(institution_id, account.id, account.credentials),
-            ),
-            credentials_version=account.credentials_version,
-            copy=copy,
-            first_try_at=first,
-            lookup_only=lookup_only,
-            attempts=delivery.attempts,
-            started_at=now,
+        taken.account.credentials = credentials.unseal(
+            institution_id, taken.account.id, row["account__credentials"]
         )
+        return taken
 
 
 # Step 2: perform (no transaction open) ----------------------------------------------------------
@@ -340,10 +501,12 @@ def perform(claim: Claim) -> Outcome:
             if outcome.result != Result.AUTH or refreshed:
                 break
             refreshed = True
-            fresh = client.refresh()
+            # One refresh per account at a time (rotating refresh tokens): token_refresh.
+            fresh, claim.credentials_version = token_refresh.refresh_credentials(
+                client, refused_version=claim.credentials_version
+            )
             if fresh is None:
                 break
-            client.account.credentials = _store_credentials(claim, fresh)
             original = dict(client.account.credentials)
         if client.account.credentials != original:  # a session opened on the way (Bluesky)
             client.account.credentials = _store_credentials(claim, client.account.credentials)
@@ -381,150 +544,176 @@ def _attempt(claim: Claim, client) -> Outcome:
 # Step 3: record ---------------------------------------------------------------------------------
 
 
-def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> str:
-    """Write the attempt and move the delivery on, if the lease is still ours. Returns the state."""
-    ended_at = ended_at or timezone.now()
-    with tenant_context(claim.institution_id):
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("account")
-            .get(id=claim.delivery_id)
-        )
-        DeliveryAttempt.objects.create(
-            institution_id=claim.institution_id,
-            delivery=delivery,
-            started_at=claim.started_at,
-            ended_at=ended_at,
-            outcome=str(outcome.result),
-            status_code=outcome.status_code,
-            response_summary=outcome.summary[:2000],
-            error=outcome.message[:2000],
-            worker=claim.owner[:100],
-        )
-        if delivery.state != S.SENDING or delivery.lease_owner != claim.owner:
-            # The lease ran out and the sweeper took the delivery back: the next try looks up
-            # whatever this one did.
-            return delivery.state
-        _apply(delivery, claim, outcome, ended_at)
-        return delivery.state
+_VERBS = {
+    Result.SENT: "sent",
+    Result.FAILED: "fail",
+    Result.AUTH: "reauthorise",
+    Result.RATE_LIMITED: "defer",
+    Result.RETRY: "defer",
+    Result.UNKNOWN: "unknown",
+    Result.ABSENT: "cancel",
+    Result.SAFE_TO_RESEND: "unknown",
+}
 
 
-def _apply(delivery: Delivery, claim: Claim, outcome: Outcome, now: datetime) -> None:
-    account = delivery.account
-    before = {"state": S.SENDING, "attempts": delivery.attempts}
-    delivery.attempts += 1
-    delivery.lease_until, delivery.lease_owner = None, ""
-    delivery.updated_at = now
-    delivery.progress = claim.progress
-    if outcome.remaining == 0 and outcome.reset_at:
-        block_budget(account.id, outcome.reset_at)
+def _outcome_fields(claim: Claim, outcome: Outcome, now: datetime) -> tuple[str, dict]:
+    """The verb the outcome means for the delivery and the fields it writes (no database)."""
     result = outcome.result
-    max_attempts = settings.PODIUM_DELIVERY_MAX_ATTEMPTS
-    verb = {
-        Result.SENT: "sent",
-        Result.FAILED: "fail",
-        Result.AUTH: "reauthorise",
-        Result.RATE_LIMITED: "defer",
-        Result.RETRY: "defer",
-        Result.UNKNOWN: "unknown",
-        Result.ABSENT: "cancel",
-        Result.SAFE_TO_RESEND: "unknown",
-    }[result]
-    message = outcome.message
-    if result == Result.ABSENT:  # a lookup for a retracted post or paused institution
-        verb = "cancel" if delivery.post.retracted_at is not None else "hold"
-        delivery.unconfirmed = False
+    attempts = claim.attempts + 1
+    verb, message = _VERBS[result], outcome.message
+    fields: dict = {
+        "attempts": attempts,
+        "lease_until": None,
+        "lease_owner": "",
+        "updated_at": now,
+        "progress": claim.progress,
+    }
+    if result == Result.ABSENT:  # a lookup for a retracted post or a paused institution
+        verb = "cancel" if claim.retracted else "hold"
+        fields["unconfirmed"] = False
         message = _("The network holds no copy.")
-    if verb in ("defer", "unknown") and delivery.attempts >= max_attempts:
+    if verb in ("defer", "unknown") and attempts >= settings.PODIUM_DELIVERY_MAX_ATTEMPTS:
         verb = "fail"
         message = _("Gave up after %(count)s tries. Last error: %(error)s") % {
-            "count": delivery.attempts,
+            "count": attempts,
             "error": outcome.message or outcome.summary,
         }
-    lifecycle.transition(delivery, verb)
+    fields["state"] = lifecycle.move(S.SENDING, verb)
     if verb == "sent":
-        delivery.remote_id = outcome.remote_id or delivery.remote_id
-        delivery.remote_url = outcome.remote_url or delivery.remote_url
-        delivery.remote = outcome.remote or delivery.remote
-        delivery.sent_at = now
-        delivery.unconfirmed = False
-        delivery.last_error_kind = delivery.last_error = ""
+        if outcome.remote_id:
+            fields["remote_id"] = outcome.remote_id
+        if outcome.remote_url:
+            fields["remote_url"] = outcome.remote_url
+        if outcome.remote:
+            fields["remote"] = outcome.remote
+        fields |= {"sent_at": now, "unconfirmed": False, "last_error_kind": "", "last_error": ""}
     else:
-        delivery.last_error_kind = str(result)
-        delivery.last_error = message or outcome.summary
+        fields["last_error_kind"] = str(result)
+        fields["last_error"] = message or outcome.summary
     if verb == "defer":
         until = outcome.until if result == Result.RATE_LIMITED else None
-        delivery.next_attempt_at = until or now + _backoff(delivery.attempts)
-        if result == Result.RATE_LIMITED and until:
-            account.rate_limited_until = until
-            account.save(update_fields=["rate_limited_until"])
-            block_budget(account.id, until)
-        elif result == Result.RETRY:  # the server is unreachable: spare its other deliveries
-            block_budget(account.id, delivery.next_attempt_at)
+        fields["next_attempt_at"] = until or now + _backoff(attempts)
     if verb == "unknown":
-        delivery.unconfirmed = True
-        delivery.next_attempt_at = now + timedelta(seconds=random.uniform(0.5, 2.0))  # noqa: S311
+        fields["unconfirmed"] = True
+        fields["next_attempt_at"] = now + timedelta(seconds=random.uniform(0.5, 2.0))  # noqa: S311
+    return verb, fields
+
+
+def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> str:
+    """Write the attempt and move the delivery on, if the lease is still ours. Returns the state.
+
+    The audit event is written last, just before the commit: the institution's chain lock is
+    held for one insert, not for the whole transaction.
+    """
+    ended_at = ended_at or timezone.now()
+    verb, fields = _outcome_fields(claim, outcome, ended_at)
+    with tenant_context(claim.institution_id):
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(
+                    institution_id=claim.institution_id,
+                    delivery_id=claim.delivery_id,
+                    started_at=claim.started_at,
+                    ended_at=ended_at,
+                    outcome=str(outcome.result),
+                    status_code=outcome.status_code,
+                    response_summary=outcome.summary[:2000],
+                    error=outcome.message[:2000],
+                    worker=claim.owner[:100],
+                )
+            ]
+        )
+        moved = Delivery.objects.filter(
+            id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
+        ).update(**fields)
+        if not moved:
+            # The lease ran out and the sweeper took the delivery back: the next try looks up
+            # whatever this one did.
+            return Delivery.objects.values_list("state", flat=True).get(id=claim.delivery_id)
+        _after_outcome(claim, outcome, verb, fields, ended_at)
+        return fields["state"]
+
+
+def _after_outcome(claim: Claim, outcome: Outcome, verb: str, fields: dict, now: datetime) -> None:
+    """What an outcome changes beyond its delivery: the account, the broker, the audit log."""
+    account_id = claim.account.id
+    if outcome.remaining == 0 and outcome.reset_at:
+        block_budget(account_id, outcome.reset_at)
+    waited = (now - claim.started_at).total_seconds()
+    unanswered = outcome.result in (Result.UNKNOWN, Result.RETRY)
+    stalled = unanswered and waited >= 0.9 * _network_timeout()
+    if stalled:
+        _note_stall(account_id, claim.stalls, now)
+    elif claim.stalls and outcome.result != Result.UNKNOWN:
+        _clear_stalls(account_id)  # the network answers again
+    if verb == "defer":
+        if outcome.result == Result.RATE_LIMITED and outcome.until:
+            NetworkAccount.objects.filter(id=account_id).update(rate_limited_until=outcome.until)
+            block_budget(account_id, outcome.until)
+        elif outcome.result == Result.RETRY and not stalled:
+            # The server is unreachable: spare its other deliveries.
+            block_budget(account_id, fields["next_attempt_at"])
     if verb == "reauthorise":
-        NetworkAccount.objects.filter(id=account.id, status=NetworkAccount.Status.ACTIVE).update(
+        NetworkAccount.objects.filter(id=account_id, status=NetworkAccount.Status.ACTIVE).update(
             status=NetworkAccount.Status.NEEDS_REAUTHORISATION,
-            status_reason=message[:1000],
+            status_reason=fields["last_error"][:1000],
             updated_at=now,
         )
         audit.record(
-            delivery.institution_id,
+            claim.institution_id,
             "network_account.needs_reauthorisation",
-            target=account,
-            after={"reason": message[:500]},
+            object_type=NetworkAccount._meta.label_lower,
+            object_id=account_id,
+            after={"reason": fields["last_error"][:500]},
         )
-    delivery.save()
+    if fields["state"] in (S.PENDING, S.UNKNOWN):
+        wait = fields["next_attempt_at"] - now
+        if wait <= SHORT_DELAY:
+            _enqueue_later(claim, wait)
+    if verb == "sent" and claim.has_dependants:
+        _enqueue_dependants(claim)
     audit.record(
-        delivery.institution_id,
-        AUDIT_VERBS[delivery.kind] if verb == "sent" else f"delivery.{verb}",
-        target=delivery,
-        before=before,
+        claim.institution_id,
+        AUDIT_VERBS[claim.kind] if verb == "sent" else f"delivery.{verb}",
+        object_type=DELIVERY_TYPE,
+        object_id=claim.delivery_id,
+        before={"state": S.SENDING, "attempts": claim.attempts},
         after={
-            "state": delivery.state,
-            "outcome": str(result),
-            "remote_id": delivery.remote_id,
-            "error": delivery.last_error[:500],
+            "state": fields["state"],
+            "outcome": str(outcome.result),
+            "remote_id": fields.get("remote_id", ""),
+            "error": fields["last_error"][:500],
         },
     )
-    if delivery.state in (S.PENDING, S.UNKNOWN):
-        wait = delivery.next_attempt_at - now
-        if wait <= SHORT_DELAY:
-            _enqueue_later(delivery, wait)
-    if verb == "sent":
-        _enqueue_dependants(delivery)
 
 
-def _enqueue_later(delivery: Delivery, wait: timedelta) -> None:
+def _enqueue_later(claim: Claim, wait: timedelta) -> None:
     """Hand the delivery to the broker after the commit; the sweeper leaves it alone meanwhile."""
-    from crossposting.tasks import deliver
-
-    delivery_id, institution_id = delivery.id, delivery.institution_id
-    seconds = max(wait.total_seconds(), 0.0)
+    delivery_id, institution_id = claim.delivery_id, claim.institution_id
+    network, seconds = claim.account.network, max(wait.total_seconds(), 0.0)
     Delivery.objects.filter(id=delivery_id).update(enqueued_at=timezone.now() + wait)
-
-    def send() -> None:
-        try:
-            deliver.apply_async(
-                args=[delivery_id], kwargs={"institution_id": institution_id}, countdown=seconds
-            )
-        except Exception:
-            log.warning("delivery %s not enqueued; the sweeper will", delivery_id)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: queues.enqueue(delivery_id, institution_id, network, seconds))
 
 
-def _enqueue_dependants(delivery: Delivery) -> None:
+def _enqueue_dependants(claim: Claim) -> None:
     """The next part of a thread, or an edit or delete waiting for this copy, may go now."""
+    now = timezone.now()
     waiting = list(
-        Delivery.objects.filter(depends_on=delivery, state=S.PENDING).values_list("id", flat=True)
+        Delivery.objects.filter(depends_on_id=claim.delivery_id, state=S.PENDING).values_list(
+            "id", "network"
+        )
     )
     if waiting:
-        Delivery.objects.filter(id__in=waiting).update(next_attempt_at=timezone.now())
-        for dependant in Delivery.objects.filter(id__in=waiting):
-            _enqueue_later(dependant, timedelta(0))
+        Delivery.objects.filter(id__in=[i for i, _n in waiting]).update(
+            next_attempt_at=now, enqueued_at=now
+        )
+        transaction.on_commit(lambda: _send(waiting, claim.institution_id))
+
+
+def _send(deliveries: list[tuple[int, str]], institution_id: int) -> None:
+    for delivery_id, network in deliveries:
+        if not queues.enqueue(delivery_id, institution_id, network):
+            return
 
 
 # The whole try, as the task runs it -------------------------------------------------------------
@@ -555,9 +744,6 @@ def sweep_institution(
     institution_id: int, now: datetime | None = None, *, enqueue: bool = True
 ) -> dict[str, int]:
     """Reclaim expired leases, hold or release for the pause, and enqueue what is due."""
-    from accounts.models import Institution
-    from crossposting.tasks import deliver
-
     now = now or timezone.now()
     counts = {}
     with tenant_context(institution_id):
@@ -612,43 +798,21 @@ def sweep_institution(
         # are presumed lost (a Redis restart, a purge). Too short a wait floods the queue with
         # duplicates, which the claim turns into no-ops but which still cost a worker's time.
         stale = now - timedelta(seconds=settings.PODIUM_DELIVERY_REENQUEUE_SECONDS)
-        # While the broker still holds messages they are not lost, only waiting: resend only
-        # what never had one (or whose worker died with it).
+        # While a network's queue still holds messages they are not lost, only waiting: resend
+        # only what never had one (or whose worker died with it).
         lost = Q(enqueued_at__isnull=True)
-        if enqueue and not broker_backlog():
-            lost |= Q(enqueued_at__lt=stale)
+        if enqueue:
+            waiting = queues.backlog()
+            idle = [network for network, count in waiting.items() if not count]
+            lost |= Q(enqueued_at__lt=stale, network__in=idle)
         due = list(
             Delivery.objects.filter(state__in=(S.PENDING, S.UNKNOWN), next_attempt_at__lte=now)
             .filter(lost)
             .order_by("next_attempt_at")
-            .values_list("id", flat=True)[:5000]
+            .values_list("id", "network")[:5000]
         )
         if enqueue:
-            Delivery.objects.filter(id__in=due).update(enqueued_at=now)
+            Delivery.objects.filter(id__in=[i for i, _n in due]).update(enqueued_at=now)
+            transaction.on_commit(lambda: _send(due, institution_id))
         counts["enqueued"] = len(due) if enqueue else 0
-
-        def send() -> None:
-            for delivery_id in due:
-                try:
-                    deliver.apply_async(
-                        args=[delivery_id], kwargs={"institution_id": institution_id}
-                    )
-                except Exception:
-                    log.warning("sweep of institution %s could not enqueue", institution_id)
-                    return
-
-        if enqueue:
-            transaction.on_commit(send)
     return counts
-
-
-def broker_backlog() -> int:
-    """Messages waiting in the deliveries' queue (0 when the broker cannot say)."""
-    from podium.celery import app
-
-    try:
-        with app.connection_for_write() as connection:
-            declared = connection.default_channel.queue_declare(queue="default", passive=True)
-            return int(declared.message_count)
-    except Exception:  # no broker, or one that cannot count: presume the messages lost
-        return 0

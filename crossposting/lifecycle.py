@@ -76,6 +76,16 @@ def transition(delivery: Delivery, verb: str) -> None:
     delivery.state = TRANSITIONS[verb][1]
 
 
+def move(state: str, verb: str) -> str:
+    """The state the verb leads to from ``state``, or IllegalTransition (for conditional updates
+    that write the new state without loading the row)."""
+    if state not in TRANSITIONS[verb][0]:
+        raise IllegalTransition(
+            _MESSAGES.get(verb) or _("This is not possible for a delivery in its present state.")
+        )
+    return TRANSITIONS[verb][1]
+
+
 def _check_table() -> None:
     """Validate the table at import: every state named exists, every state is reachable, and
     every state that is not final has a way out."""

@@ -104,16 +104,19 @@ class CrosspostSettings(TenantModel):
 
 
 class PostTarget(TenantModel):
-    """A network account a post is copied to; chosen with the post, approved with it."""
+    """A network account a revision is copied to. The choice belongs to the revision: reviewers
+    approve it with the text, a correction may choose again, and publishing a revision delivers
+    to its own targets."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="targets")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="targets")
     account = models.ForeignKey(NetworkAccount, on_delete=models.CASCADE, related_name="targets")
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta(TenantModel.Meta):
         constraints = [
             models.UniqueConstraint(
-                fields=["institution", "post", "account"], name="crossposting_target_unique"
+                fields=["institution", "revision", "account"], name="crossposting_target_unique"
             )
         ]
 

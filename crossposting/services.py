@@ -34,7 +34,7 @@ from crossposting.models import (
     PostTarget,
 )
 from feeds import hooks
-from feeds.models import Post, Revision
+from feeds.models import Post, PostState, Revision
 
 S = DeliveryState
 K = DeliveryKind
@@ -153,37 +153,82 @@ def default_accounts(post: Post) -> list[NetworkAccount]:
     )
 
 
+def usable_accounts(post: Post) -> list[NetworkAccount]:
+    """The accounts a post may be copied to: the institution's own and its author's."""
+    return list(
+        NetworkAccount.objects.exclude(status=NetworkAccount.Status.REVOKED)
+        .filter(Q(member__isnull=True) | Q(member_id=post.author_id))
+        .order_by("network", "handle", "id")
+    )
+
+
+def targets_of(revision: Revision) -> list[NetworkAccount]:
+    """The accounts a revision is copied to when it is published."""
+    return list(NetworkAccount.objects.filter(targets__revision=revision).order_by("network", "id"))
+
+
+class TargetsApproved(errors.Conflict):
+    code = "targets_approved"
+
+
+# Post states whose latest revision may still choose its targets: before review, or in review
+# (where a new choice changes what reviewers approve, so earlier approvals stop counting).
+_CHOOSING = frozenset({PostState.DRAFT, PostState.CHANGES_REQUESTED, PostState.SUBMITTED})
+
+
+def can_choose_targets(post: Post) -> bool:
+    """Whether the post's latest revision may still choose its targets."""
+    return post.latest_revision_id is not None and post.state in _CHOOSING
+
+
+def _set_targets(post: Post, revision: Revision, accounts: list[NetworkAccount]) -> None:
+    PostTarget.objects.filter(revision=revision).exclude(account__in=accounts).delete()
+    for account in accounts:
+        PostTarget.objects.get_or_create(
+            institution_id=post.institution_id, post=post, revision=revision, account=account
+        )
+
+
 def choose_targets(
     post: Post, accounts: Iterable[NetworkAccount] | None, *, by: Membership
 ) -> list[PostTarget]:
-    """Set the accounts a post is copied to (None: the defaults). Only before publication."""
+    """Set the accounts the post's latest revision is copied to (None: the defaults).
+
+    The choice is part of the revision reviewers approve: it can change until the revision is
+    approved; after that only an edit (a new revision, reviewed again) chooses anew. A
+    correction of a published post chooses its own targets.
+    """
     with tenant_context(post.institution_id):
+        post = Post.objects.select_for_update(of=("self",)).get(id=post.id)
         if post.author_id != by.id and not has_permission(by, Permission.REVIEW_POSTS):
             raise errors.PermissionDenied(_("Only the author or a reviewer can choose targets."))
-        if post.published_at is not None:
-            raise errors.DomainError(_("Targets can only be chosen before the post is published."))
+        revision = post.latest_revision
+        if not can_choose_targets(post):
+            raise TargetsApproved(
+                _(
+                    "The targets were approved with the post. Edit the post to choose others; "
+                    "it is then reviewed again."
+                )
+            )
         chosen = default_accounts(post) if accounts is None else list(accounts)
         for account in chosen:
             if account.institution_id != post.institution_id or (
                 account.member_id not in (None, post.author_id)
             ):
                 raise errors.DomainError(_("This account cannot be used for this post."))
-        before = sorted(PostTarget.objects.filter(post=post).values_list("account_id", flat=True))
-        PostTarget.objects.filter(post=post).exclude(account__in=chosen).delete()
-        for account in chosen:
-            PostTarget.objects.get_or_create(
-                institution_id=post.institution_id, post=post, account=account
-            )
-        after = sorted(a.id for a in chosen)
+        before = sorted(
+            PostTarget.objects.filter(revision=revision).values_list("account_id", flat=True)
+        )
+        _set_targets(post, revision, chosen)
         audit.record(
             post.institution_id,
             "post.targets",
             actor=by,
             target=post,
-            before={"accounts": before},
-            after={"accounts": after},
+            before={"accounts": before, "revision": revision.number},
+            after={"accounts": sorted(a.id for a in chosen), "revision": revision.number},
         )
-        return list(PostTarget.objects.filter(post=post).select_related("account"))
+        return list(PostTarget.objects.filter(revision=revision).select_related("account"))
 
 
 def settings_of(institution_id: int) -> CrosspostSettings:
@@ -268,18 +313,17 @@ def _render(post: Post, revision: Revision, network: str, limit: int | None = No
 
 
 def _enqueue(deliveries: list[Delivery]) -> None:
-    from crossposting.tasks import deliver
+    """Send each new delivery to its network's queue once the transaction has committed."""
+    from crossposting import queues
 
-    pairs = [(d.id, d.institution_id) for d in deliveries]
+    rows = [(d.id, d.institution_id, d.network) for d in deliveries]
 
     def send() -> None:
-        for delivery_id, institution_id in pairs:
-            try:
-                deliver.apply_async(args=[delivery_id], kwargs={"institution_id": institution_id})
-            except Exception:
+        for delivery_id, institution_id, network in rows:
+            if not queues.enqueue(delivery_id, institution_id, network):
                 return
 
-    if pairs:
+    if rows:
         transaction.on_commit(send)
 
 
@@ -381,8 +425,8 @@ def _create_parts(
 def deliveries_for_publication(post: Post, revision: Revision, at: datetime) -> list[Delivery]:
     """One pending delivery per (target account, part), with the payload frozen now."""
     created: list[Delivery] = []
-    for target in PostTarget.objects.filter(post=post).select_related("account").order_by("id"):
-        created += _create_parts(post, revision, target.account, at)
+    for account in targets_of(revision):
+        created += _create_parts(post, revision, account, at)
     if created:
         audit.record(
             post.institution_id,
@@ -454,8 +498,16 @@ def deliveries_for_correction(post: Post, revision: Revision, at: datetime) -> l
     options = settings_of(post.institution_id)
     created: list[Delivery] = []
     reason = _("A correction replaced this text before it was sent.")
-    for target in PostTarget.objects.filter(post=post).select_related("account").order_by("id"):
-        account = target.account
+    chosen = targets_of(revision)
+    # An account the correction no longer chooses keeps no copy of the text it replaces.
+    for account in (
+        NetworkAccount.objects.filter(deliveries__post=post)
+        .exclude(id__in=[a.id for a in chosen])
+        .distinct()
+    ):
+        _cancel_open(post, account, _("The correction is not sent to this account."))
+        created += _delete_copies(post, account, at, (K.CREATE, K.CORRECTION_REPLY))
+    for account in chosen:
         _cancel_open(post, account, reason)
         copies = _copies(post, account)
         if not copies:
@@ -522,22 +574,36 @@ def deliveries_for_retraction(post: Post, at: datetime) -> list[Delivery]:
 
 
 def on_revision_submitted(change: hooks.PostChange) -> None:
-    """A post submitted for the first time without a choice of targets gets the defaults (the
-    author's and the institution's default accounts), so that the reviewer approves them."""
-    post = change.post
-    if post.published_at is not None or PostTarget.objects.filter(post=post).exists():
+    """A revision submitted without a choice of targets gets one, so that the reviewer approves
+    it: a correction keeps the targets of the text it corrects, a new post gets the defaults
+    (the author's and the institution's default accounts)."""
+    post, revision = change.post, change.revision
+    if revision is None or PostTarget.objects.filter(revision=revision).exists():
         return
-    chosen = default_accounts(post)
-    for account in chosen:
-        PostTarget.objects.get_or_create(
-            institution_id=post.institution_id, post=post, account=account
-        )
+    earlier = (
+        post.public_revision
+        if post.public_revision_id is not None
+        else Revision.objects.filter(post=post, number__lt=revision.number, targets__isnull=False)
+        .order_by("-number")
+        .first()
+    )
+    if earlier is not None:
+        chosen, inherited = targets_of(earlier), True
+    elif post.published_at is None:
+        chosen, inherited = default_accounts(post), False
+    else:
+        return
+    _set_targets(post, revision, chosen)
     if chosen:
         audit.record(
             post.institution_id,
             "post.targets",
             target=post,
-            after={"accounts": sorted(a.id for a in chosen), "defaults": True},
+            after={
+                "accounts": sorted(a.id for a in chosen),
+                "revision": revision.number,
+                "defaults": not inherited,
+            },
         )
 
 

@@ -15,6 +15,11 @@ urlpatterns = [
         name="post",
     ),
     path(
+        "<slug:institution_slug>/posts/<int:post_id>/targets/",
+        views.targets,
+        name="targets",
+    ),
+    path(
         "<slug:institution_slug>/deliveries/<int:delivery_id>/retry",
         views.retry,
         name="retry",

@@ -1,5 +1,5 @@
 """Web pages of cross-posting: the institution's delivery dashboard, one post's copies on the
-networks, and retrying one failed delivery."""
+networks, retrying one failed delivery, and choosing the networks of a post's revision."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import DomainError
 from accounts.permissions import Permission, has_permission
@@ -79,4 +79,36 @@ def retry(request: HttpRequest, institution_slug: str, delivery_id: int) -> Http
         messages.success(request, _("The delivery will be tried again."))
     return redirect(
         "crossposting:post", institution_slug=institution_slug, post_id=delivery.post_id
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def targets(request: HttpRequest, institution_slug: str, post_id: int) -> HttpResponse:
+    """Choose the accounts the post's latest revision is copied to (the author or a reviewer)."""
+    post = Post.objects.filter(id=post_id).select_related("latest_revision").first()
+    membership = request.membership
+    if post is None or post.latest_revision is None:
+        raise Http404
+    if post.author_id != membership.id and not has_permission(membership, Permission.REVIEW_POSTS):
+        raise Http404
+    usable = services.usable_accounts(post)
+    if request.method == "POST":
+        wanted = set(request.POST.getlist("accounts"))
+        try:
+            services.choose_targets(post, [a for a in usable if str(a.id) in wanted], by=membership)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The networks for this post were saved."))
+        return redirect("crossposting:targets", institution_slug=institution_slug, post_id=post.id)
+    return render(
+        request,
+        "crossposting/targets.html",
+        {
+            "post": post,
+            "revision": post.latest_revision,
+            "accounts": usable,
+            "chosen": {a.id for a in services.targets_of(post.latest_revision)},
+            "can_choose": services.can_choose_targets(post),
+        },
     )

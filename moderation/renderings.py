@@ -1,8 +1,9 @@
 """What each selected network will receive for a revision: the renderings a reviewer sees and
 whose hashes an approval is bound to.
 
-The networks are the post's targets in crossposting (``PostTarget``); the text comes from
-``crossposting.text.render``. A post without targets has no renderings (an empty mapping).
+The networks are the revision's targets in crossposting (``PostTarget``: the choice belongs to
+the revision, so changing it changes what an approval binds); the text comes from
+``crossposting.text.render``. A revision without targets has no renderings (an empty mapping).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ class NetworkRendering:
         return bool(self.error) or self.length > self.limit
 
 
-def _networks(post: Post) -> list[tuple[str, str]]:
-    """(network, account handle) of every target of the post, in a stable order."""
-    rows = PostTarget.objects.filter(post_id=post.id).values_list(
+def _networks(revision: Revision) -> list[tuple[str, str]]:
+    """(network, account handle) of every target of the revision, in a stable order."""
+    rows = PostTarget.objects.filter(revision_id=revision.id).values_list(
         "account__network", "account__handle"
     )
     return sorted(set(rows))
@@ -58,7 +59,7 @@ def _input(post: Post, revision: Revision, attachments: list[Attachment]) -> Ren
 
 def renderings_of(post: Post, revision: Revision) -> list[NetworkRendering]:
     """Each selected network's rendering of the revision (empty without targets)."""
-    networks = _networks(post)
+    networks = _networks(revision)
     if not networks:
         return []
     attachments = list(

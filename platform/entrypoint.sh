@@ -2,7 +2,7 @@
 # Podium's container entrypoint: one image, one process per container.
 #
 #   web          gunicorn with platform/gunicorn.conf.py (and copies static files for the proxy)
-#   worker       celery worker on the "default" queue
+#   worker       celery worker on the "default" queue and each network's deliveries queue
 #   beat         celery beat; its schedule file lives in a writable volume
 #   migrate      database migrations as the owner role, then exit
 #   healthcheck  exit 0 when the web process answers GET /healthz with 200
@@ -43,8 +43,11 @@ case "$command" in
         exec gunicorn --config "$APP_DIR/platform/gunicorn.conf.py" "$@"
         ;;
     worker)
-        exec celery --app podium worker --queues default --loglevel "${CELERY_LOG_LEVEL:-INFO}" \
-            --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" "$@"
+        # The default queue and one queue per network (crossposting.queues): a network's backlog
+        # or outage never stands in front of another network's deliveries.
+        exec celery --app podium worker \
+            --queues "${CELERY_WORKER_QUEUES:-default,deliveries.mastodon,deliveries.bluesky,deliveries.x,deliveries.linkedin,deliveries.threads}" \
+            --loglevel "${CELERY_LOG_LEVEL:-INFO}" --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" "$@"
         ;;
     beat)
         schedule_dir="${CELERY_BEAT_SCHEDULE_DIR:-/srv/beat}"

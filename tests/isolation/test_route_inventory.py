@@ -167,7 +167,9 @@ def _delivery_of(post):
         secrets={"access_token": "MARKER-A-TOKEN"},
     )  # fmt: skip
     with tenant_context(post.institution_id):
-        PostTarget.objects.create(institution=post.institution, post=post, account=account)
+        PostTarget.objects.create(
+            institution=post.institution, post=post, revision=post.public_revision, account=account
+        )
         [delivery] = crossposting_services.deliveries_for_publication(
             post, post.public_revision, timezone.now()
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crossposting.queues import worker_queues
 from tests.platform.servers import PROXY_TEMPLATE, REPO, template_placeholders
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -124,7 +125,11 @@ def test_entrypoint_runs_gunicorn_celery_and_migrations():
     assert re.search(
         r"exec gunicorn --config \"\$APP_DIR/platform/gunicorn.conf.py\"", entrypoint_branch("web")
     )
-    assert "celery --app podium worker --queues default" in entrypoint_branch("worker")
+    worker = entrypoint_branch("worker")
+    assert "celery --app podium worker" in worker
+    # The default queue and every network's deliveries queue (crossposting.queues).
+    queues = re.search(r'--queues "\$\{CELERY_WORKER_QUEUES:-([^}]+)\}"', worker).group(1)
+    assert queues.split(",") == worker_queues()
     beat = entrypoint_branch("beat")
     assert "celery --app podium beat" in beat
     assert "--schedule" in beat
