@@ -9,7 +9,9 @@ errors, Django's 500 handler, the API's public pages and the composer's JSON end
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,7 +270,17 @@ def test_each_type_address_leads_to_a_page_describing_the_code(client, settings)
     assert all(f'id="{problem.code}"' in listing for problem in problems.catalogue())
 
 
+def _import_every_module() -> None:
+    """A domain error class is found only once its module is imported: import them all."""
+    for package in ("accounts", "feeds", "crossposting", "moderation"):
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, f"{package}."):
+            if ".migrations" not in info.name and ".management" not in info.name:
+                importlib.import_module(info.name)
+
+
 def _domain_error_classes() -> list[type[DomainError]]:
+    _import_every_module()
     found, pending = [], [DomainError]
     while pending:
         cls = pending.pop()
