@@ -76,6 +76,7 @@ ROWS_ONLY_FROM_WORKERS = {
     "accounts.IdempotencyRecord": "an API request with an Idempotency-Key",
     "crossposting.DeliveryAttempt": "a delivery worker's try",
     "moderation.SentNotice": "a notification task after the commit",
+    "crossposting.MastodonApp": "a Mastodon instance's answer to Podium's registration",
 }
 
 
@@ -108,6 +109,22 @@ def _rows_of_the_other_apps(side, post) -> None:
         secrets={"access_token": "t"},
     )
     crossposting.choose_targets(post, [account], by=side.author)
+    # An authorisation in progress (X builds its address without a call) and an e-mail to the
+    # owners of an account that needs re-authorisation.
+    from crossposting.connect import notices
+    from crossposting.connect import services as connect
+
+    with override_settings(PODIUM_X_CLIENT_ID="isolation"):
+        connect.start_connect(side.institution, "x", by=side.author)
+    other = crossposting.connect_account(
+        side.institution,
+        network="mastodon",
+        handle=f"lost-{side.institution.id}",
+        base_url="http://127.0.0.1:9",
+        secrets={"access_token": "t"},
+    )
+    connect.mark_needs_reauthorisation(other, "isolation test")
+    notices.notify_reauthorisation(side.institution.id)
 
 
 def _rows_per_model(institution_id: int) -> dict[str, set[int]]:
