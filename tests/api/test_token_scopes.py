@@ -64,6 +64,8 @@ REQUIRED_SCOPE: dict[tuple[str, str], str] = {
     ("POST", "posts/{id}/withdraw/"): "write",
     ("POST", "posts/{id}/discard-correction/"): "write",
     ("POST", "posts/{id}/retract/"): "review",
+    ("GET", "posts/{post_id}/targets/"): "write",
+    ("POST", "posts/{post_id}/targets/"): "write",
     ("POST", "media/"): "write",
     ("GET", "media/{id}/"): "read",
     # Review, policy and lexicon, publishing.
@@ -155,6 +157,7 @@ class ScopeWorld(World):
     def url(self, method: str, key: str, operation_id: str) -> str:
         if key.startswith("/"):
             return key
+        key = key.replace("{post_id}", str(self.draft.id))
         return self.path_for(method, PREFIX + key, operation_id)
 
 

@@ -57,6 +57,7 @@ API_FOR_WEB: dict[str, list[tuple[str, str]]] = {
     "POST feeds:compose": [("POST", "posts/"), ("POST", "posts/{id}/submit/")],
     "POST feeds:edit": [("PATCH", "posts/{id}/"), ("POST", "posts/{id}/submit/")],
     "POST feeds:upload-media": [("POST", "media/")],
+    "POST crossposting:targets": [("POST", "posts/{post_id}/targets/")],
     "POST feeds:post-action[submit]": [("POST", "posts/{id}/submit/")],
     "POST feeds:post-action[withdraw]": [("POST", "posts/{id}/withdraw/")],
     "POST feeds:post-action[delete]": [("DELETE", "posts/{id}/")],
