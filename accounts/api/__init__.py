@@ -5,7 +5,8 @@ The base every app's API builds on:
 - ``access``: deny-by-default institution views (``InstitutionViewSet``, ``InstitutionAPIView``)
   and ``ApiView`` for the caller's own data; every response is ``private, no-store``.
 - ``authentication``: bearer tokens.
-- ``errors``: the one error body (``error_body``), the exception handler, safe echoing.
+- ``errors``: the one error body (``error_body``, problem details of RFC 9457), the exception
+  handler, safe echoing; ``problems``: each code's type URI and title, and the page they lead to.
 - ``parsers``: JSON and multipart bodies bounded in size, depth and number of containers.
 - ``pagination``: cursors, checked before they reach the database.
 - ``validation``: ``validated()``, list bounds, unknown fields, the time range.
