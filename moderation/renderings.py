@@ -8,7 +8,7 @@ the revision, so changing it changes what an approval binds); the text comes fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crossposting.models import PostTarget
 from crossposting.text import RenderError, RenderInput, measure, render
@@ -35,12 +35,14 @@ class NetworkRendering:
         return bool(self.error) or self.length > self.limit
 
 
-def _networks(revision: Revision) -> list[tuple[str, str]]:
-    """(network, account handle) of every target of the revision, in a stable order."""
+def _networks(revision: Revision) -> list[tuple[str, str, int | None]]:
+    """(network, account handle, the account's own limit) of every target of the revision, in a
+    stable order. The limit is a Mastodon instance's ``max_characters`` (None: the network's), as
+    the delivery engine renders with it."""
     rows = PostTarget.objects.filter(revision_id=revision.id).values_list(
-        "account__network", "account__handle"
+        "account__network", "account__handle", "account__max_characters"
     )
-    return sorted(set(rows))
+    return sorted(set(rows), key=lambda row: (row[0], row[1], row[2] or 0))
 
 
 def _input(post: Post, revision: Revision, attachments: list[Attachment]) -> RenderInput:
@@ -67,9 +69,9 @@ def renderings_of(post: Post, revision: Revision) -> list[NetworkRendering]:
     )
     data = _input(post, revision, attachments)
     result = []
-    for network, handle in networks:
+    for network, handle, limit in networks:
         try:
-            rendering = render(network, data)
+            rendering = render(network, replace(data, limit=limit))
         except RenderError as error:
             result.append(NetworkRendering(network, handle, (), 0, 0, "", "", str(error)))
             continue
