@@ -286,6 +286,24 @@ def mastodon_app_secret(app: MastodonApp) -> str:
     return sealed.get("client_secret", "")
 
 
+def mastodon_app_revoked(app: MastodonApp) -> bool:
+    """Whether the instance refuses the app's own credentials (its admin removed the app)."""
+    try:
+        response = _call(
+            "POST",
+            f"{app.instance_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app.client_id,
+                "client_secret": mastodon_app_secret(app),
+                "scope": "read",
+            },
+        )
+    except ServerUnreachable:
+        return False
+    return response.status_code == 401
+
+
 def authorisation_url(
     network: str, *, state: str, pkce: Pkce, app: MastodonApp | None = None
 ) -> str:

@@ -254,22 +254,7 @@ def finish_connect(
 
 def _forget_app_if_revoked(institution: Institution, app: MastodonApp | None) -> None:
     """An instance that no longer knows Podium's app gets a new registration next time."""
-    if app is None:
-        return
-    try:
-        response = flows._call(
-            "POST",
-            f"{app.instance_url}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": app.client_id,
-                "client_secret": flows.mastodon_app_secret(app),
-                "scope": "read",
-            },
-        )
-    except ConnectFailed:
-        return
-    if response.status_code == 401:
+    if app is not None and flows.mastodon_app_revoked(app):
         with tenant_context(institution.id):
             MastodonApp.objects.filter(id=app.id).delete()
 
