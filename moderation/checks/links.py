@@ -18,7 +18,7 @@ SHORTENERS = (
     "t.ly", "lnkd.in", "bl.ink", "short.io", "shorte.st", "adf.ly", "x.co", "qr.net", "trib.al",
     "dlvr.it", "fb.me", "amzn.to", "tr.im", "soo.gd", "clck.ru", "t1p.de", "kurzelinks.de",
     "kurzlink.de", "shorturl.de", "tiny.one", "u.to", "snip.ly", "tny.im", "1url.com", "surl.li",
-    "urlz.fr", "qrco.de", "t.me",
+    "urlz.fr", "qrco.de", "t.me", "forms.gle", "g.co", "bitly.ws", "shorturl.gg", "linktr.ee",
 )  # fmt: skip
 
 

@@ -43,6 +43,10 @@ _NAME_WITH_CLASS = re.compile(
     r"(?<![\w'-])(?P<name>[A-Z][a-z]{2,})\s?\((?:Klasse\s?|Kl\.\s?|Year\s?|Y|Grade\s?)?"
     r"(?:\d{1,2}[a-fA-F]?|\d{1,2}\s?(?:J\.|Jahre|yrs?|years?))\)"
 )
+_LOWERCASE_NAME_WITH_CLASS = re.compile(
+    r"(?<![\w'@#-])(?P<name>[a-z]{3,})\s+(?:aus\s+der|aus|in\s+der|der|from|in)\s+"
+    r"(?:klasse\s?|class\s?|year\s?|y)?\d{1,2}[a-f]?(?!\w)"
+)
 _SUBJECTS = frozenset(
     [
         "mathe",
@@ -257,7 +261,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”“)]*\s+|\n\s*")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:dr|prof|hr|fr|nr|no|st|mr|mrs|ms|mx|geb|ca|bzw|vgl|inkl|str|vs|v|med|jun|sen|bzgl"
     r"|evtl|ggf|usw|etc|z\.b|u\.a|d\.h|i\.e|e\.g|jan|feb|mar|apr|aug|sep|sept|okt|oct|nov|dez"
-    r"|dec|tel|kl|zi|abt|dept|approx|mob|zzgl|gem|lt|co|ltd|inc|corp|jr|sr|rev|stv|ehem|hrsg)"
+    r"|dec|tel|kl|zi|abt|dept|approx|mob|zzgl|gem|lt|co|ltd|inc|corp|jr|sr|rev|stv|ehem|hrsg|jg)"
     r"|\b\d{1,2}|\b[a-z])[.]$"
 )
 
@@ -375,6 +379,12 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         adult = _is_adult(text, match.start(), end)
         unsure = kind == "given" and word in ambiguous
         found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
+    for match in _LOWERCASE_NAME_WITH_CLASS.finditer(plain):  # "kaan aus der 2b" (typed lowercase)
+        start, end = match.span("name")
+        word = folded[start:end]
+        if word in names and word not in ambiguous and start not in taken:
+            taken.add(start)
+            found.append(Mention(start, end, "given"))
     for match in _NAME_WITH_CLASS.finditer(plain):
         start, end = match.span("name")
         if start in taken or any(m.start <= start < m.end for m in found):
@@ -394,6 +404,9 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         taken.add(match.start("name"))
         adult = _is_adult(text, match.start("name"), end)
         found.append(Mention(match.start("name"), end, "given", adult=adult))
+    for match in _FAMILY_PLURAL.finditer(plain):  # "the Hendersons", "die Müllers"
+        if folded[match.start("name") : match.end("name")].removesuffix("s") not in _NOT_NAME:
+            found.append(Mention(match.start("name"), match.end("name"), "family", adult=True))
     for match in _FAMILY.finditer(plain):
         if folded[match.start() : match.end()].removeprefix("the ").split()[0] in _NOT_NAME:
             continue  # "our family law team"
@@ -415,6 +428,7 @@ _FAMILY = re.compile(
     r"(?<![\w-])(?:the\s+)?[A-Z][\w'-]+\s+(?:family|children|kids|twins|household|couple)"
     r"(?:[']s?)?(?!\w)"
 )
+_FAMILY_PLURAL = re.compile(r"(?<!\w)(?:the|die|den|der)\s+(?P<name>[A-Z][a-z]{2,}s)(?![\w'-])")
 _PAIR = re.compile(
     r"(?<=[a-z,;:\u2013-]\s)[A-Z][a-z']+(?:-[A-Z][a-z]+)?\s[A-Z][a-z']+(?:-[A-Z][a-z]+)?(?![\w-])"
 )

@@ -172,6 +172,7 @@ class MinorIdentifiedCheck(Check):
 # --- health data --------------------------------------------------------------------------------
 _FOLLOWING = re.compile(r"[\s-]+(\w+(?:\s+\w+)?)")
 _PROPER_NOUN = re.compile(r"[A-Z]\w*(?:\s+[A-Z]\w*)*\s+[A-Z][a-z]")
+_POSSESSIVE = re.compile(r"(?<!\w)(?:his|her|their|seine[mnrs]?|ihre[mnrs]?)\s+(?:\w+\s+)?$")
 _PRONOUN = re.compile(r"(?<!\w)(?:er|sie|ihm|ihr\w*|sein\w*|he|she|him|his|her|hers)(?!\w)")
 
 
@@ -200,8 +201,10 @@ class HealthDataCheck(Check):
 
             if any(_overlaps(span, (m.start, m.end)) and m.kind != "room" for m in people):
                 continue  # "Dr. Krebs": a surname, not a diagnosis
-            if self._is_topic(folded, match, heads, exact):
-                continue
+            if self._is_topic(folded, match, heads, exact) and not _POSSESSIVE.search(
+                folded, max(0, span[0] - 25), span[0]
+            ):
+                continue  # but "his cardiac rehab programme" is his
             subject = self._subject(text, span, people, markers)
             if subject is None:
                 continue
@@ -469,8 +472,13 @@ _PENDING_ANNOUNCEMENT = re.compile(
     rf"(?:(?:go|goes|going|geht|gehen)\s+(?:out\s+|raus\s+)?)?"
     rf"(?:folgt|folgen|kommt|tomorrow|morgen|ubermorgen|next\s+week|nachste\s+woche"
     rf"|kommende\s+woche|tonight|heute\s+abend|later\s+today|(?:on|am|this|next|diesen)\s+{_DAYS}"
-    rf"|{_DAYS}|after\s+the\s+market|nach\s+borsenschluss|in\s+(?:two|zwei)\s+(?:weeks|wochen))"
+    rf"|{_DAYS}|after\s+the\s+market|nach\s+borsenschluss|in\s+(?:two|zwei)\s+(?:weeks|wochen)"
+    r"|erst\s+(?:danach|dann|nach\w*|im|am|ab|in)|only\s+(?:after|then|once|on|in))"
     r"(?!\w)"
+    rf"|(?<!\w)(?:wird|werden|will\s+be|is\s+being|are\s+being)\s+(?:\w+\s+)?"
+    rf"(?:tomorrow|morgen|ubermorgen|next\s+week|nachste\s+woche|(?:on|am)\s+{_DAYS}|{_DAYS})"
+    r"\s+(?:\w+\s+)?(?:unterschrieben|unterzeichnet|signed|announced|verkundet|bekanntgegeben"
+    r"|veroffentlicht|published|gemeldet|closed|abgeschlossen)(?!\w)"
     rf"|(?<!\w)(?:tomorrow|morgen|next\s+week|nachste\s+woche|(?:on|am)\s+{_DAYS})\s+"
     r"(?:\w+\s+){0,2}?(?:we\s+announce|we'll\s+announce|announce|geben\s+wir\s+bekannt"
     r"|verkunden\s+wir|verkunden|kommunizieren\s+wir|goes\s+out|geht\s+raus)(?!\w)"
