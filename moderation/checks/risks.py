@@ -483,6 +483,12 @@ _PENDING_ANNOUNCEMENT = re.compile(
     r"(?:\w+\s+){0,2}?(?:we\s+announce|we'll\s+announce|announce|geben\s+wir\s+bekannt"
     r"|verkunden\s+wir|verkunden|kommunizieren\s+wir|goes\s+out|geht\s+raus)(?!\w)"
 )
+_NOT_FINANCIAL_RESULTS = re.compile(
+    r"\s+(?:of|for|from|in|der|des|vom|von|zum|zur|beim|im)\s+(?:the\s+|our\s+|unsere[mnrs]?\s+)?"
+    r"(?:[\w-]+\s+)?(?:contest|competition|\w*wettbewerb\w*|survey|umfrage|vote|wahl|tombola"
+    r"|raffle|quiz|race|\w*lauf\w*|turnier|tournament|game|spiel\w*|match|election|poll|award"
+    r"|\w*preis\w*|challenge|bake-off|exams?|prufung\w*|test|study|studie|trial)(?!\w)"
+)
 _DECIDED = re.compile(
     r"(?<!\w)(?:beschlossen|beschliesst|entschieden|genehmigt|unterschrieben|unterzeichnet"
     r"|abgeschlossen|einig|decided|approved|agreed|signed|priced|closes|closed|finali[sz]ed"
@@ -528,6 +534,8 @@ class InsiderFinancialCheck(Check):
                 # "Zahlen", "results", "million": financial only next to an amount, or in a
                 # company's post after a clear cue ("unter uns: die Zahlen sind super")
                 weak = weak_terms.search(folded, lo, hi)
+                if weak and _NOT_FINANCIAL_RESULTS.match(folded, weak.end()):
+                    weak = None  # "results of the photo contest will be announced on Friday"
                 if weak and (
                     _AMOUNT.search(folded, lo, hi)
                     or (strong and sector == "company" and _FIGURES.match(weak.group()))
