@@ -30,6 +30,17 @@ reviewer's session, 10,000 posts waiting (the page says "More than 1000"), its f
 checked before the measurement (status 200, 25 rows, the count) and counted on errors by wrk.
 ``python -m bench.queue prepare`` is the seeding and in-process step alone (the run calls it
 with the server's environment and reads its JSON).
+
+Where it stands (7 Dec 2026, 2 shared cores under a load average of 7 to 13): served ratio
+0.034, goal missed by 0.216; the reviewer's empty post list, the floor of any signed-in page,
+reaches only 0.072, so no queue page can pass while the floor stays there. The queue page runs
+11 queries at any queue length (institution, BEGIN, tenant setting, session, user, membership,
+the filter's members, the page's 26 posts with their flags and approvals, policy, capped count,
+COMMIT) and each PostgreSQL query of it takes under 1 ms, deep pages included (keyset cursor, a
+row-value index condition). What remains is per request, not per post: seven round trips
+before the view runs (session, user, membership, institution, the tenant transaction), the
+planning of each statement under row-level security, Django's template engine for the base
+layout and 25 rows, and the public-cache lookup in Redis every GET makes first.
 """
 
 from __future__ import annotations
