@@ -607,31 +607,68 @@ def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> 
     """
     ended_at = ended_at or timezone.now()
     verb, fields = _outcome_fields(claim, outcome, ended_at)
+    attempt = {
+        "institution": claim.institution_id,
+        "delivery": claim.delivery_id,
+        "started_at": claim.started_at,
+        "ended_at": ended_at,
+        "outcome": str(outcome.result),
+        "status_code": outcome.status_code,
+        "response_summary": outcome.summary[:2000],
+        "error": outcome.message[:2000],
+        "worker": claim.owner[:100],
+    }
     with tenant_context(claim.institution_id):
-        DeliveryAttempt.objects.bulk_create(
-            [
-                DeliveryAttempt(
-                    institution_id=claim.institution_id,
-                    delivery_id=claim.delivery_id,
-                    started_at=claim.started_at,
-                    ended_at=ended_at,
-                    outcome=str(outcome.result),
-                    status_code=outcome.status_code,
-                    response_summary=outcome.summary[:2000],
-                    error=outcome.message[:2000],
-                    worker=claim.owner[:100],
-                )
-            ]
-        )
-        moved = Delivery.objects.filter(
-            id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
-        ).update(**fields)
+        if connection.vendor == "postgresql":
+            moved = _record_in_one_statement(claim, attempt, fields)
+        else:
+            DeliveryAttempt.objects.create(
+                **{f"{name}_id" if name in _REFERENCES else name: v for name, v in attempt.items()}
+            )
+            moved = Delivery.objects.filter(
+                id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
+            ).update(**fields)
         if not moved:
             # The lease ran out and the sweeper took the delivery back: the next try looks up
             # whatever this one did.
             return Delivery.objects.values_list("state", flat=True).get(id=claim.delivery_id)
         _after_outcome(claim, outcome, verb, fields, ended_at)
         return fields["state"]
+
+
+# The attempt's references, given as ids.
+_REFERENCES = frozenset({"institution", "delivery"})
+
+
+def _record_in_one_statement(claim: Claim, attempt: dict, fields: dict) -> int:
+    """The attempt row and the conditional UPDATE of the delivery in one round trip (a
+    data-modifying CTE); returns how many deliveries moved on (0: the lease is gone)."""
+
+    def prepared(model, values: dict) -> tuple[list[str], list]:
+        columns, params = [], []
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            columns.append(connection.ops.quote_name(field.column))
+            params.append(field.get_db_prep_save(value, connection))
+        return columns, params
+
+    set_columns, set_params = prepared(Delivery, fields)
+    columns, values = prepared(DeliveryAttempt, attempt)
+    sql = f"""
+        WITH moved AS (
+            UPDATE {Delivery._meta.db_table}
+            SET {", ".join(f"{column} = %s" for column in set_columns)}
+            WHERE id = %s AND institution_id = %s AND state = %s AND lease_owner = %s
+            RETURNING id
+        )
+        INSERT INTO {DeliveryAttempt._meta.db_table} ({", ".join(columns)})
+        VALUES ({", ".join(["%s"] * len(columns))})
+        RETURNING (SELECT count(*) FROM moved)
+    """  # noqa: S608 (names from the models; every value is a parameter)
+    where = [claim.delivery_id, claim.institution_id, S.SENDING, claim.owner]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*set_params, *where, *values])
+        return cursor.fetchone()[0]
 
 
 def _after_outcome(claim: Claim, outcome: Outcome, verb: str, fields: dict, now: datetime) -> None:

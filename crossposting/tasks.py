@@ -11,6 +11,8 @@ from crossposting import delivery
 
 # No autoretry: the claim, the lease and the sweeper decide when a delivery is tried again. A
 # message redelivered after a worker died finds the delivery claimed or done and does nothing.
+# Messages go to their network's queue (``crossposting.queues.enqueue``); "default" is only the
+# fallback of a message sent without one.
 @shared_task(
     name="crossposting.deliver",
     base=NetworkTask,
