@@ -142,6 +142,10 @@ class FakeNetwork:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body leave in two writes; with Nagle's algorithm the body
+            # waits for the client's delayed ACK (about 40 ms on Linux), which no real network
+            # adds to its answers (measured: 147 ms instead of 105 ms at 100 ms latency).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args) -> None:
                 pass
