@@ -31,9 +31,11 @@ checked before the measurement (status 200, 25 rows, the count) and counted on e
 ``python -m bench.queue prepare`` is the seeding and in-process step alone (the run calls it
 with the server's environment and reads its JSON).
 
-Where it stands (7 Dec 2026, 2 shared cores under a load average of 7 to 13): served ratio
-0.034, goal missed by 0.216; the reviewer's empty post list, the floor of any signed-in page,
-reaches only 0.072, so no queue page can pass while the floor stays there. The queue page runs
+Where it stands (7 Dec 2026, 2 cores shared with other work): served ratio 0.040 (queue 13.0
+req/s, trivial view 285.7; load average 1.6 at the start), 0.034 in a run under a load average
+of 11; the goal is missed by about 0.21. The reviewer's empty post list, the floor of any
+signed-in page, reaches only 0.049 to 0.072, so no queue page can pass while the floor stays
+there: the queue runs at about 0.8 of it. The queue page runs
 11 queries at any queue length (institution, BEGIN, tenant setting, session, user, membership,
 the filter's members, the page's 26 posts with their flags and approvals, policy, capped count,
 COMMIT) and each PostgreSQL query of it takes under 1 ms, deep pages included (keyset cursor, a
