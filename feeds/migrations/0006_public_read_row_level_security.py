@@ -2,7 +2,7 @@
 readable by the application role without a tenant transaction (PostgreSQL only).
 
 Every policy here applies only while *no* institution is selected
-(``podium_current_institution() IS NULL``): a tenant transaction still sees its own
+(``podium_public_read()``): a tenant transaction still sees its own
 institution's rows and nothing else, exactly as before. Without one, the application role sees:
 
 - posts that were published (a retracted one too: its notice, date and reason are the public
@@ -23,9 +23,20 @@ that what anonymous readers can reach is written down in one place.
 
 from django.db import migrations
 
-from accounts.tenancy import CURRENT_INSTITUTION_SQL, RunSQLOnPostgres
+from accounts.tenancy import RunSQLOnPostgres
 
-NO_INSTITUTION = f"{CURRENT_INSTITUTION_SQL} IS NULL"
+# "No institution selected", as a function the planner does not inline. Written inline
+# (``podium_current_institution() IS NULL``) the planner guesses it true for 0.5% of rows, so
+# every OR of the two policies looked like a handful of rows, and it chose plans that sort all
+# 100,000 posts of an institution to show 50 (1.6 s for a feed); a boolean function it guesses
+# at a third, and it reads the feed's index in order (35 ms). Same answer either way.
+CREATE_FUNCTION = """
+CREATE OR REPLACE FUNCTION podium_public_read() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $$ BEGIN RETURN NULLIF(current_setting('app.institution_id', true), '') IS NULL; END $$
+"""
+DROP_FUNCTION = "DROP FUNCTION IF EXISTS podium_public_read()"
+NO_INSTITUTION = "podium_public_read()"
 
 PUBLIC_ROWS = {
     "feeds_post": "published_at IS NOT NULL",
@@ -43,11 +54,11 @@ PUBLIC_ROWS = {
     "accounts_formerhandle": "true",
 }
 
-CREATE = [
+CREATE = [CREATE_FUNCTION] + [
     f"CREATE POLICY public_read ON {table} FOR SELECT USING ({NO_INSTITUTION} AND {condition})"
     for table, condition in PUBLIC_ROWS.items()
 ]
-DROP = [f"DROP POLICY IF EXISTS public_read ON {table}" for table in PUBLIC_ROWS]
+DROP = [f"DROP POLICY IF EXISTS public_read ON {table}" for table in PUBLIC_ROWS] + [DROP_FUNCTION]
 
 
 class Migration(migrations.Migration):
