@@ -3,14 +3,17 @@
 ``deliver`` is three steps, each safe to repeat and to interrupt at any point:
 
 1. ``claim``: one conditional UPDATE moves the delivery to ``sending`` with a lease in our name
-   (0 rows: another worker has it, or it is not due: do nothing). In the same transaction it
-   settles what needs no network: a held institution, a retracted post, a copy not yet sent that
-   this delivery needs, an account without access, a rate budget spent.
+   and returns what the try needs (0 rows: another worker has it, or it is not due: do
+   nothing). In the same transaction it settles what needs no network: a held institution, a
+   retracted post, a copy not yet sent that this delivery needs, an account without access, a
+   rate budget spent, a network that stalled (one delivery of the account probes it).
 2. ``perform``: the network call(s), outside any transaction. A delivery that may already have
    reached the network (``unconfirmed``) is looked up first and resent only when the network
    proves it has no copy, or when a resend cannot duplicate (Mastodon's key, Bluesky's rkey).
-3. ``record``: a second transaction writes the attempt, the outcome and the audit event, if the
-   lease is still ours; otherwise only the attempt (the sweeper has already made it ``unknown``).
+3. ``record``: a second transaction writes the attempt and the outcome (one statement on
+   PostgreSQL), if the lease is still ours, and the audit event last, so that the institution's
+   chain lock is held only until the commit; if the lease is gone, only the attempt (the
+   sweeper has already made it ``unknown``).
 
 The sweeper (``sweep_institution``, every minute) turns expired leases into ``unknown``, holds
 deliveries of paused institutions, and enqueues whatever is due; lost messages, a Redis restart
