@@ -19,20 +19,23 @@ from accounts import second_factor
 from accounts.api.access import InstitutionAPIView, InstitutionViewSet, schema_generation
 from accounts.api.parsers import JSONParser
 from accounts.api.schema import ApiSchema, error_response
-from accounts.api.validation import RejectUnknownFields, validated
+from accounts.api.validation import NoInput, RejectUnknownFields, validated
 from accounts.errors import NotFound
+from accounts.models import Membership
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission
 from feeds.api import PublishTimeField
 from feeds.models import POST_LANGUAGES, Post
 from feeds.services import Keep
 from moderation import queries, services
+from moderation.forms import PreferencesForm
 from moderation.models import (
     MAX_DEADLINE_HOURS,
     MAX_DOMAINS,
     MAX_LEAD_MINUTES,
     MAX_TERM_LENGTH,
     LexiconTerm,
+    NotificationPreference,
     Policy,
     ReviewMode,
     TermKind,
@@ -533,3 +536,131 @@ class ResumeView(InstitutionAPIView):
         _second_factor(request, self.actor.membership)
         services.resume_publishing(self.institution, self.actor.membership)
         return Response({"publishing_paused": False})
+
+
+# Trusted members ----------------------------------------------------------------------------
+
+
+class TrustSerializer(serializers.Serializer):
+    member = serializers.IntegerField(help_text=gettext_lazy("The member's id."))
+    trusted = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "Whether the member's posts may skip review where the policy's review_mode is "
+            "all_but_trusted."
+        )
+    )
+    policy_version = serializers.IntegerField(
+        help_text=gettext_lazy("The policy's version; it goes up when the trust changes.")
+    )
+
+
+class _TrustView(InstitutionAPIView):
+    """Mark a member trusted or not (administrators), as the policy page does; audited as there
+    (``policy.trust`` / ``policy.distrust``, through ``services.set_trusted``)."""
+
+    permission_map = {"post": Permission.EDIT_INSTITUTION}
+    parser_classes = [JSONParser]
+    trusted: bool
+
+    def post(self, request, institution_slug: str, id: int):
+        validated(NoInput, request.data)
+        member = Membership.objects.filter(id=id).first()
+        if member is None:
+            raise NotFound(_NO_MEMBER)
+        member.institution = self.institution
+        services.set_trusted(member, self.actor.membership, self.trusted)
+        policy = services.current_policy(self.institution)
+        body = {"member": member.id, "trusted": self.trusted, "policy_version": policy.version}
+        return Response(TrustSerializer(body).data)
+
+
+_NO_MEMBER = gettext_lazy("There is no such member.")
+
+
+@extend_schema(tags=["review"])
+class TrustView(_TrustView):
+    trusted = True
+
+    @extend_schema(
+        summary=gettext_lazy("Mark a member trusted"),
+        description=gettext_lazy(
+            "Where the policy's review_mode is all_but_trusted, a trusted member's posts skip "
+            "review. The policy's version goes up; marking a trusted member again changes "
+            "nothing. Takes no body."
+        ),
+        request=None,
+        responses=TrustSerializer,
+    )
+    def post(self, request, institution_slug: str, id: int):
+        return super().post(request, institution_slug, id)
+
+
+@extend_schema(tags=["review"])
+class UntrustView(_TrustView):
+    trusted = False
+
+    @extend_schema(
+        summary=gettext_lazy("Mark a member not trusted"),
+        description=gettext_lazy(
+            "The member's posts go to review again. The policy's version goes up; a member who "
+            "is not trusted stays so and nothing changes. Takes no body."
+        ),
+        request=None,
+        responses=TrustSerializer,
+    )
+    def post(self, request, institution_slug: str, id: int):
+        return super().post(request, institution_slug, id)
+
+
+# Notice preferences -------------------------------------------------------------------------
+
+
+class NoticePreferencesSerializer(RejectUnknownFields, serializers.Serializer):
+    """Which notices the caller receives by e-mail (the web's notices page, same choices)."""
+
+    on_submission = serializers.BooleanField(
+        help_text=PreferencesForm.base_fields["on_submission"].label
+    )
+    on_deadline = serializers.BooleanField(
+        help_text=PreferencesForm.base_fields["on_deadline"].label
+    )
+    on_decision = serializers.BooleanField(
+        help_text=PreferencesForm.base_fields["on_decision"].label
+    )
+
+
+@extend_schema(tags=["me"])
+class NoticePreferencesView(InstitutionAPIView):
+    """The caller's own notice preferences in the institution."""
+
+    permission_map = {"get": Permission.VIEW_MEMBERS, "patch": Permission.EDIT_OWN_PROFILE}
+    parser_classes = [JSONParser]
+
+    def _render(self) -> dict:
+        membership = self.actor.membership
+        current = NotificationPreference.objects.filter(membership=membership).first()
+        names = PreferencesForm.base_fields
+        # No row yet: every notice (the model's defaults, as the web page shows them).
+        values = {name: getattr(current, name) if current else True for name in names}
+        return NoticePreferencesSerializer(values).data
+
+    @extend_schema(
+        operation_id="notices_retrieve",
+        summary=gettext_lazy("Read your notice preferences"),
+        responses=NoticePreferencesSerializer,
+    )
+    def get(self, request, institution_slug: str):
+        return Response(self._render())
+
+    @extend_schema(
+        operation_id="notices_update",
+        summary=gettext_lazy("Change your notice preferences"),
+        description=gettext_lazy("Which notices you receive by e-mail. Send only what changes."),
+        request=NoticePreferencesSerializer,
+        responses=NoticePreferencesSerializer,
+    )
+    def patch(self, request, institution_slug: str):
+        changes = validated(NoticePreferencesSerializer, request.data, partial=True)
+        if changes:
+            services.set_preferences(self.actor.membership, **changes)
+        return Response(self._render())

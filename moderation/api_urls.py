@@ -17,5 +17,8 @@ urlpatterns = [
     path(I + "policy", api.PolicyView.as_view(), name="policy"),
     path(I + "publishing/pause", api.PauseView.as_view(), name="pause"),
     path(I + "publishing/resume", api.ResumeView.as_view(), name="resume"),
+    path(I + "members/<int:id>/trust", api.TrustView.as_view(), name="member-trust"),
+    path(I + "members/<int:id>/untrust", api.UntrustView.as_view(), name="member-untrust"),
+    path(I + "notices", api.NoticePreferencesView.as_view(), name="notices"),
     *router.urls,
 ]

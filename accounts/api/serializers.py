@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from accounts import images
 from accounts.api.validation import DateTimeField, RejectUnknownFields
+from accounts.forms import AccountSettingsForm
 from accounts.models import (
     ApiToken,
     Institution,
@@ -80,6 +81,22 @@ class MeSerializer(serializers.Serializer):
         }
 
 
+class AccountSettingsSerializer(RejectUnknownFields, serializers.Serializer):
+    """The caller's own account settings, as on the web's settings page (the same form's
+    limits: a name of up to 150 characters, English, German or "" to follow the browser)."""
+
+    name = serializers.CharField(
+        max_length=AccountSettingsForm.base_fields["name"].max_length,
+        allow_blank=True,
+        trim_whitespace=False,  # the service strips it, as for the web form
+    )
+    language = serializers.ChoiceField(
+        choices=AccountSettingsForm.base_fields["language"].choices,
+        allow_blank=True,
+        help_text=_('Language of pages and e-mail: "en", "de", or "" to follow the browser.'),
+    )
+
+
 # Institution --------------------------------------------------------------------------------
 
 
@@ -120,6 +137,26 @@ class InstitutionSerializer(RejectUnknownFields, serializers.Serializer):
     search_indexing = serializers.BooleanField()
     publishing_paused = serializers.BooleanField(
         read_only=True, help_text=_("The emergency stop; it has its own audited action.")
+    )
+
+
+class WebsiteCheckSerializer(serializers.Serializer):
+    """Where the check of the institution's website stands (output only)."""
+
+    state = serializers.ChoiceField(
+        choices=[("queued", "queued")],
+        help_text=_("The check runs in the background; read the institution again later."),
+    )
+    website = serializers.URLField()
+    website_verified_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_('When the website was found to link back with rel="me"; null if not yet.'),
+    )
+    website_checked_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When the last check finished, or null.")
+    )
+    website_check_error = serializers.CharField(
+        allow_blank=True, help_text=_("Why the last check failed, or empty.")
     )
 
 

@@ -8,12 +8,14 @@ from django.urls import path
 
 from accounts.api.audit import AuditEventViewSet
 from accounts.api.views import (
+    AccountSettingsView,
     InstitutionView,
     InvitationViewSet,
     MemberViewSet,
     MeView,
     ProfileView,
     TokenViewSet,
+    WebsiteCheckView,
 )
 from accounts.api.webhooks import WebhookEndpointViewSet, WebhookEventViewSet
 
@@ -23,7 +25,13 @@ INSTITUTION = "institutions/<slug:institution_slug>/"
 
 urlpatterns = [
     path("me", MeView.as_view(), name="me"),
+    path(f"{INSTITUTION}me/settings", AccountSettingsView.as_view(), name="me-settings"),
     path(f"{INSTITUTION}institution", InstitutionView.as_view(), name="institution"),
+    path(
+        f"{INSTITUTION}institution/website-check",
+        WebsiteCheckView.as_view(),
+        name="institution-website-check",
+    ),
     path(
         f"{INSTITUTION}members/",
         MemberViewSet.as_view({"get": "list"}),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,6 +65,56 @@ class MeView(ApiView):
         return Response(shapes.MeSerializer(me).data)
 
 
+@extend_schema(tags=["me"])
+class AccountSettingsView(InstitutionAPIView):
+    """The caller's own account settings: name and language (the web's settings page and its
+    language switch).
+
+    The settings belong to the person, not to the institution, but the operation lives under the
+    institution of the token (a token belongs to one institution): there the request has the
+    tenant that keeps its Idempotency-Key record, and the ETag / If-Match of every editable
+    resource.
+    """
+
+    permission_map = {"get": Permission.VIEW_MEMBERS, "patch": Permission.EDIT_OWN_PROFILE}
+    parser_classes = [JSONParser]
+
+    def _render(self, user) -> dict:
+        return shapes.AccountSettingsSerializer({"name": user.name, "language": user.language}).data
+
+    def _lock(self) -> None:
+        # The settings are the user's row: lock it and read it again, so two updates with the
+        # same ETag (from tokens of two institutions, say) cannot both pass.
+        super()._lock()
+        user = self.request.user
+        if connection.vendor == "postgresql" and connection.in_atomic_block:
+            list(type(user).objects.select_for_update().filter(id=user.id).values("id"))
+        user.refresh_from_db(fields=["name", "language"])
+
+    @extend_schema(
+        operation_id="me_settings_retrieve",
+        summary=gettext_lazy("Read your account settings"),
+        responses=shapes.AccountSettingsSerializer,
+    )
+    def get(self, request, institution_slug: str):
+        return Response(self._render(request.user))
+
+    @extend_schema(
+        operation_id="me_settings_update",
+        summary=gettext_lazy("Change your account settings"),
+        description=gettext_lazy(
+            "Your name and the language of pages and e-mail, in every institution you belong "
+            "to (the settings are yours, not the institution's). Send only what changes."
+        ),
+        request=shapes.AccountSettingsSerializer,
+        responses=shapes.AccountSettingsSerializer,
+    )
+    def patch(self, request, institution_slug: str):
+        changes = validated(shapes.AccountSettingsSerializer, request.data, partial=True)
+        user = services.update_account(request.user, **changes)
+        return Response(self._render(user))
+
+
 # Institution --------------------------------------------------------------------------------
 
 
@@ -99,6 +150,46 @@ class InstitutionView(InstitutionAPIView):
             error.field = shapes.InstitutionSerializer.FIELD_PATHS.get(error.field, error.field)
             raise
         return Response(self._render(institution))
+
+
+@extend_schema(tags=["institution"])
+class WebsiteCheckView(InstitutionAPIView):
+    """Asking for the check of the institution's website (the rel="me" link back to Podium)."""
+
+    permission_map = {"post": Permission.EDIT_INSTITUTION}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="institution_website_check",
+        summary=gettext_lazy("Have the website checked"),
+        description=gettext_lazy(
+            "Checks in the background that the institution's website links back to its Podium "
+            'page with rel="me", as the settings page\'s button does; the public page then marks '
+            "the website as verified. Takes no body. Read the institution's settings page or "
+            "this operation's fields later for the outcome."
+        ),
+        request=None,
+        responses={
+            202: shapes.WebsiteCheckSerializer,
+            400: error_response(gettext_lazy("The institution has no website address yet.")),
+        },
+    )
+    def post(self, request, institution_slug: str):
+        validated(NoInput, request.data)
+        institution = self.institution
+        try:
+            services.request_website_check(institution, by=self.actor.membership)
+        except errors.DomainError as error:
+            error.field = shapes.InstitutionSerializer.FIELD_PATHS.get(error.field, error.field)
+            raise
+        state = {
+            "state": "queued",
+            "website": institution.website,
+            "website_verified_at": institution.website_verified_at,
+            "website_checked_at": institution.website_checked_at,
+            "website_check_error": institution.website_check_error,
+        }
+        return Response(shapes.WebsiteCheckSerializer(state).data, status=status.HTTP_202_ACCEPTED)
 
 
 # Members ------------------------------------------------------------------------------------

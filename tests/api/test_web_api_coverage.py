@@ -40,6 +40,11 @@ API_FOR_WEB: dict[str, list[tuple[str, str]]] = {
     "POST accounts:profile": [("PATCH", "profile")],
     "POST accounts:tokens": [("POST", "tokens/")],
     "POST accounts:revoke-token": [("DELETE", "tokens/{id}/")],
+    # The person's own settings; the language switch saves the same setting (its language).
+    "POST accounts:settings": [("PATCH", "me/settings")],
+    "POST accounts:set-language": [("PATCH", "me/settings")],
+    # Notices a member receives by e-mail.
+    "POST moderation:notifications": [("PATCH", "notices")],
     # Members and invitations.
     "POST accounts:members": [("POST", "invitations/")],
     "POST accounts:change-role": [("PATCH", "members/{id}/")],
@@ -47,6 +52,7 @@ API_FOR_WEB: dict[str, list[tuple[str, str]]] = {
     "POST accounts:revoke-invitation": [("DELETE", "invitations/{id}/")],
     # The institution.
     "POST accounts:institution-settings": [("PATCH", "institution")],
+    "POST accounts:website-check": [("POST", "institution/website-check")],
     # Webhooks.
     "POST accounts:webhooks": [("POST", "webhooks/endpoints/")],
     "POST accounts:webhook-endpoint": [("PATCH", "webhooks/endpoints/{id}/")],
@@ -71,6 +77,8 @@ API_FOR_WEB: dict[str, list[tuple[str, str]]] = {
     "POST moderation:retract": [("POST", "review/{id}/retract/")],
     # Policy, lexicon, publishing.
     "POST moderation:policy": [("PATCH", "policy")],
+    # The web's one action takes trusted=1 or 0; the API has one operation for each.
+    "POST moderation:trust": [("POST", "members/{id}/trust"), ("POST", "members/{id}/untrust")],
     "POST moderation:lexicon": [("POST", "lexicon/")],
     "POST moderation:remove-term": [("DELETE", "lexicon/{id}/")],
     "POST moderation:pause": [("POST", "publishing/pause")],
@@ -106,22 +114,6 @@ NOT_IN_THE_API: dict[str, str] = {
     "POST feeds:preview": (
         "changes nothing: the composer's live preview of unsaved text (the API returns the "
         "rendered text with each saved revision)"
-    ),
-    # Gaps: actions the API does not offer yet (issue 16 item 1 is open for them).
-    "POST accounts:settings": (
-        "gap, not built yet: a person's account name and language (a PATCH of /api/v1/me)"
-    ),
-    "POST accounts:set-language": (
-        "gap, not built yet: the language switch saves the account's language (as above)"
-    ),
-    "POST accounts:website-check": (
-        "gap, not built yet: asking for the rel=me check of the institution's website"
-    ),
-    "POST moderation:notifications": (
-        "gap, not built yet: which notices a member receives by e-mail"
-    ),
-    "POST moderation:trust": (
-        "gap, not built yet: marking a member trusted (the policy shows trusted_members, read-only)"
     ),
 }
 

@@ -54,6 +54,8 @@ BODIES = {
     "institutions_posts_partial_update": {"body": "Open day on Sunday"},
     "institutions_posts_retract_create": {"reason": "Wrong date"},
     "profile_update": {"job_title": "Head of science"},
+    "me_settings_update": {"name": "Maria Meier", "language": "de"},
+    "notices_update": {"on_deadline": False},
     "institutions_publishing_pause_create": {"reason": "Checking"},
     "institutions_review_approve_create": {},
     "institutions_review_override_create": {"reason": "Checked by hand"},
@@ -94,6 +96,11 @@ class World:
             base_url="https://mastodon.example.org", secrets={"access_token": "x"},
             remote_user_id="1", default_for_new_posts=True,
         )  # fmt: skip
+        # A website to check (institution/website-check); the check itself runs after commit,
+        # which a test's transaction never reaches, and names resolve only through the stub.
+        type(a.institution).objects.filter(id=a.institution.id).update(
+            website="https://school.example.org/"
+        )
         self.draft = feeds_services.create_post(a.author, PostContent("A draft", "en"))
         submitted = feeds_services.create_post(a.author, PostContent("Submitted", "en"))
         self.submitted = feeds_services.submit_post(submitted, a.author)
