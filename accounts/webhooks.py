@@ -43,7 +43,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import audit
+from accounts import audit, outbound
 from accounts.errors import Conflict, DomainError
 from accounts.models import (
     AuditEvent,
@@ -194,7 +194,7 @@ def sign(secrets: list[str], message_id: str, timestamp: int, body: bytes) -> st
 
 def resolve_host(host: str, port: int) -> list[str]:
     """The addresses a name resolves to (tests replace this with a stub resolver)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = outbound.lookup(host, port)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

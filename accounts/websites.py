@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import audit
+from accounts import audit, outbound
 from accounts.models import Institution
 from accounts.publicread import public_content_changed
 
@@ -68,7 +68,7 @@ def _target(url: str) -> _Target:
     if port not in ALLOWED_PORTS[parts.scheme] and not loopback_ok:
         raise WebsiteCheckFailed(_("The website must be on the usual port of its scheme."))
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = outbound.lookup(parts.hostname, port)
     except (socket.gaierror, UnicodeError) as error:
         raise WebsiteCheckFailed(_("The website's name could not be found.")) from error
     addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]

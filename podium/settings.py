@@ -304,6 +304,9 @@ PODIUM_THREADS_AUTHORIZE_URL = env(
 PODIUM_THREADS_API_URL = env("PODIUM_THREADS_API_URL", "https://graph.threads.net").rstrip("/")
 # The Bluesky server asked when the member names none (Bluesky-hosted accounts).
 PODIUM_BLUESKY_PDS_URL = env("PODIUM_BLUESKY_PDS_URL", "https://bsky.social").rstrip("/")
+# Lookups of typed addresses (webhooks, website checks, network servers) only for loopback names:
+# the test suite and the servers it starts switch this on (accounts.outbound).
+PODIUM_RESOLVE_LOOPBACK_ONLY = env_bool("PODIUM_RESOLVE_LOOPBACK_ONLY", False)
 # Instance and server addresses members type may be loopback http (local fakes in tests only).
 PODIUM_CONNECT_ALLOW_LOOPBACK = env_bool("PODIUM_CONNECT_ALLOW_LOOPBACK", False)
 if PRODUCTION and PODIUM_CONNECT_ALLOW_LOOPBACK:

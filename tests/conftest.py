@@ -132,6 +132,13 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _no_lookups_off_loopback(settings):
+    """Typed addresses (webhooks, websites, network servers) are looked up only when they are
+    loopback names: no test reaches a DNS server, whatever it generates (accounts.outbound)."""
+    settings.PODIUM_RESOLVE_LOOPBACK_ONLY = True
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

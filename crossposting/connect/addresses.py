@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from accounts import outbound
 from crossposting.connect.errors import InvalidServerAddress, ServerUnreachable
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
@@ -91,7 +92,7 @@ def check_public(url: str) -> None:
             _("There is no server at %(server)s. Check the address.") % {"server": host}
         )
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = outbound.lookup(host, parts.port or 443)
     except (socket.gaierror, UnicodeError) as error:
         raise ServerUnreachable(
             _("There is no server at %(server)s. Check the address.") % {"server": host}
