@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import ApiToken, Invitation, Membership
+from accounts.models import ApiToken, AuditEvent, Invitation, Membership
 from tests.accounts.api_client import API, call, in_tenant, institution_url
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +24,11 @@ def world(cast):
         cast.a.institution, email="new@example.org", role="author", invited_by=cast.a.admin
     )
     token, _secret = services.create_token(cast.a.author2, name="ci", scopes=["read"])
+    # A website to check (institution/website-check); the check would run after the commit
+    # that a test's transaction never reaches.
+    type(cast.a.institution).objects.filter(id=cast.a.institution.id).update(
+        website="https://northside.example/"
+    )
     cast.invitation = invitation
     cast.token = token
     return cast
@@ -47,6 +52,17 @@ REQUESTS = {
         "patch",
         institution_url(w.a.institution, "institution"),
         {"name": "Renamed"},
+    ),
+    "website check": lambda w: (
+        "post",
+        institution_url(w.a.institution, "institution/website-check"),
+        None,
+    ),
+    "settings GET": lambda w: ("get", institution_url(w.a.institution, "me/settings"), None),
+    "settings PATCH": lambda w: (
+        "patch",
+        institution_url(w.a.institution, "me/settings"),
+        {"name": "Renamed person", "language": "de"},
     ),
     "members GET": lambda w: ("get", institution_url(w.a.institution, "members/"), None),
     "member GET": lambda w: (
@@ -110,6 +126,9 @@ EXPECTED = {
     "me GET":                (200, 200, 200, 200, 401),
     "institution GET":       (200, 200, 200, 404, 401),
     "institution PATCH":     (403, 403, 200, 404, 401),
+    "website check":         (403, 403, 202, 404, 401),
+    "settings GET":          (200, 200, 200, 404, 401),
+    "settings PATCH":        (200, 200, 200, 404, 401),
     "members GET":           (200, 200, 200, 404, 401),
     "member GET":            (200, 200, 200, 404, 401),
     "member PATCH":          (403, 403, 200, 404, 401),
@@ -140,7 +159,9 @@ def _state_of_a(world) -> tuple:
         members = sorted(Membership.objects.values_list("id", "role", "status", "job_title"))
         invitations = sorted(Invitation.objects.values_list("id", "email", "revoked_at"))
         tokens = sorted(ApiToken.objects.values_list("id", "name", "revoked_at"))
-    return institution.name, members, invitations, tokens
+        users = sorted(Membership.objects.values_list("user__name", "user__language"))
+        checks = AuditEvent.objects.filter(verb="institution.request_website_check").count()
+    return institution.name, members, invitations, tokens, users, checks
 
 
 def test_every_request_is_in_the_table():

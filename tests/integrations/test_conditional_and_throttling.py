@@ -35,10 +35,14 @@ def _resources(cast) -> list[tuple[str, str, dict, object]]:
         (f"{base}institution", a.admin, {"description": "Changed"}),
         (f"{base}policy", a.admin, {"approval_deadline_hours": 12}),
         (f"{base}webhooks/endpoints/{endpoint.id}/", a.admin, {"description": "CMS"}),
+        (f"{base}me/settings", a.author, {"name": "Maria Meier"}),
+        (f"{base}notices", a.reviewer, {"on_submission": False}),
     ]
 
 
-RESOURCE_NAMES = ["post", "member", "profile", "institution", "policy", "webhook-endpoint"]
+RESOURCE_NAMES = [
+    "post", "member", "profile", "institution", "policy", "webhook-endpoint", "settings", "notices"
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("index", range(len(RESOURCE_NAMES)), ids=RESOURCE_NAMES)
