@@ -51,9 +51,9 @@ class BadCursor(DomainError):
     default_message = gettext_lazy("This page link is not valid. Start again from the first page.")
 
 
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026):
-# against building and compiling the queryset on
-# every call: permalink +60%, institution page +53%, atom feed +50%, profile page +48%.
+# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): against building
+# and compiling the queryset on every call: permalink +60%/+70%, institution page +53%/+49%,
+# atom feed +50%/+38%, profile page +48%/+20%.
 # Compiled reads --------------------------------------------------------------------------------
 # Django builds and compiles a queryset's SQL every time it runs it. For the few reads that every
 # public page runs, that costs more than the database does. These reads are compiled once per

@@ -1,13 +1,10 @@
 """Machine-readable public documents: Atom 1.0, RSS 2.0 and JSON Feed 1.1 of an institution's
 and a member's posts, and the sitemaps; and the addresses of the public pages.
 
-The feeds write what Django's syndication framework (``django.utils.feedgenerator``'s
-``Atom1Feed`` and ``Rss201rev2Feed``) writes for the same items, plus what the record needs
-(RSS items' ``atom:updated``, Atom's RFC 6721 tombstones), and a JSON Feed 1.1 beside them, but
-build each document as one string from rows read once: the framework's generic
-machinery (one ``reverse()``, several attribute look-ups and SAX calls per element) cost more
-than everything else of a feed request together. Every address in them is absolute, built from
-``settings.PODIUM_BASE_URL``; the request's host is never used.
+Atom and RSS are written by Django's syndication framework (``django.utils.feedgenerator``'s
+``Atom1Feed`` and ``Rss201rev2Feed``, with what the record needs: RSS items' ``atom:updated``,
+Atom's RFC 6721 tombstones), from rows read once; a JSON Feed 1.1 beside them. Every address
+in them is absolute, built from ``settings.PODIUM_BASE_URL``; the request's host is never used.
 
 Item ids are tag URIs (RFC 4151), fixed into ``Post.tag_id`` when the post is first published
 (``tag:<PODIUM_TAG_AUTHORITY>,<date>:post/<id>``), never taken from a request's host; posts
@@ -30,11 +27,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from functools import cached_property, lru_cache
 from io import StringIO
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
 import nh3
 from django.conf import settings
@@ -51,7 +46,7 @@ from django.utils.feedgenerator import (
 )
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from accounts.localtime import local_time_text
 from accounts.models import Institution
@@ -71,8 +66,6 @@ _RELATIVE_HREF_RE = re.compile(r'href="/(?!/)')
 _SANITISED_TAG_RE = re.compile(
     r"</?(?:" + "|".join(sorted(ALLOWED_TAGS)) + r')(?:\s+[a-z-]+="[^"]*")*\s*/?>'
 )
-# What XML 1.0 cannot carry; Django's SimplerXMLGenerator refuses it the same way.
-_XML_CONTROL_RE = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")
 
 
 # Addresses -------------------------------------------------------------------------------------
@@ -102,10 +95,10 @@ def _absolute(url: str) -> str:
     return url if urlsplit(url).scheme else absolute_url(url)
 
 
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026):
-# pages with route templates against reverse()
-# for each address: atom feed +36%, profile page +31%, institution page +26%. Held equal to
-# reverse() for every public route by tests/feeds/test_public_shortcuts.py.
+# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): pages with route
+# templates against reverse() for each address: institution page +26%/+37%, profile page
+# +31%/+27%, atom feed +36%/+20%. Held equal to reverse() for every public route by
+# tests/feeds/test_public_shortcuts.py.
 # Routes as templates. A page links to dozens of profiles and posts, and reverse() costs tens
 # of microseconds a call; so each public route is reversed once per process (and URLconf and
 # script prefix) with stand-ins for its arguments, and addresses are filled in from the parts
@@ -237,8 +230,8 @@ def legacy_tag_id(institution: Institution, post_id: int) -> str:
 # What feeds and pages derive from a post's public text ----------------------------------------
 
 
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026):
-# against nh3.clean, atom feed +21% (permalink +8%).
+# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): against
+# nh3.clean, atom feed +21%/+33% (permalink +8%/+10%).
 def text_of(body_html: str) -> str:
     """The plain text of sanitised post HTML, on one line (titles, summaries, meta tags)."""
     # body_html is nh3's output: tags of ALLOWED_TAGS with double-quoted attributes, and text
@@ -454,153 +447,18 @@ def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
     return items
 
 
-def _latest(head: _Head, items: list[_Item]) -> datetime:
-    """The newest date of the items; an empty feed's own fixed date (stable ETags)."""
-    dates = [date for item in items for date in (item.updated, item.published)]
-    return max(dates, default=head.fallback_date)
-
-
 def _rfc3339(value: datetime) -> str:
     return value.isoformat() + ("Z" if value.utcoffset() is None else "")
-
-
-# Elements written as Django's SimplerXMLGenerator writes them: attributes sorted by name,
-# text escaped, empty elements closed short.
-
-
-def _element(name: str, text: str | None = None, attrs: dict[str, str] | None = None) -> str:
-    opening = name + (_attributes(attrs) if attrs else "")
-    if not text:
-        return f"<{opening}/>"
-    return f"<{opening}>{escape(text)}</{name}>"
-
-
-def _attributes(attrs: dict[str, str]) -> str:
-    return "".join(f" {name}={quoteattr(value)}" for name, value in sorted(attrs.items()))
-
-
-def _xml(parts: list[str]) -> str:
-    document = "".join(parts)
-    if _XML_CONTROL_RE.search(document):
-        raise UnserializableContentError("Control characters are not supported in XML 1.0")
-    return document
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
-XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 
 
-# Shortcut (bench.public_shortcuts, 7 Dec 2026):
-# against library_atom_document (Atom1Feed), atom feed +6% in the
-# first run, below the 10% goal; RSS below gains +23%. Byte for byte equal to the library's
-# (tests/feeds/test_public_shortcuts.py).
-def atom_document(head: _Head, items: list[_Item]) -> str:
-    """Atom 1.0 with the full text as ``content`` and each entry's language."""
-    out = [
-        XML_DECLARATION,
-        "<feed"
-        + _attributes({"xml:lang": head.language, "xmlns": ATOM_NS, "xmlns:at": TOMBSTONES_NS})
-        + ">",
-        _element("title", head.title),
-        _element("link", "", {"rel": "alternate", "href": iri_to_uri(head.link)}),
-        _element("link", "", {"rel": "self", "href": iri_to_uri(head.feed_url)}),
-        _element("id", head.guid),
-        _element("updated", _rfc3339(_latest(head, items))),
-        "<author>",
-        _element("name", head.author_name),
-        _element("uri", iri_to_uri(head.link)),
-        "</author>",
-        _element("subtitle", head.description),
-    ]
-    for item in items:
-        out += [
-            "<entry" + (_attributes({"xml:lang": item.language}) if item.language else "") + ">",
-            _element("title", item.title),
-            _element("link", "", {"href": item.link, "rel": "alternate"}),
-            _element("published", _rfc3339(item.published)),
-            _element("updated", _rfc3339(item.updated)),
-            "<author>",
-            _element("name", item.author_name),
-            _element("uri", item.author_link),
-            "</author>",
-            _element("id", item.guid),
-        ]
-        out += [
-            _element(
-                "link",
-                "",
-                {"rel": "enclosure", "href": iri_to_uri(url), "length": size, "type": kind},
-            )
-            for url, size, kind, _title in item.enclosures
-        ]
-        out += [_element("category", "", {"term": term}) for term in item.categories]
-        out += [
-            _element("summary", item.summary),
-            _element("content", item.content, {"type": "html"}),
-            "</entry>",
-        ]
-    # RFC 6721: a retracted post is also announced as deleted, for readers that drop it.
-    for item in items:
-        if item.retracted_at is not None:
-            out += [
-                "<at:deleted-entry"
-                + _attributes({"ref": item.guid, "when": _rfc3339(item.retracted_at)})
-                + ">",
-                _element("at:comment", item.summary),
-                "</at:deleted-entry>",
-            ]
-    out.append("</feed>")
-    return _xml(out)
-
-
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026):
-# against library_rss_document (Rss201rev2Feed),
-# rss feed +23%. Byte for byte equal to the library's (tests/feeds/test_public_shortcuts.py).
-def rss_document(head: _Head, items: list[_Item]) -> str:
-    """RSS 2.0 with each item's language (Dublin Core); RSS allows one enclosure per item."""
-    rss = {"version": "2.0", "xmlns:atom": ATOM_NS, "xmlns:dc": DC_NS}
-    out = [
-        XML_DECLARATION,
-        "<rss" + _attributes(rss) + "><channel>",
-        _element("title", head.title),
-        _element("link", iri_to_uri(head.link)),
-        _element("description", head.description),
-        _element("atom:link", None, {"rel": "self", "href": iri_to_uri(head.feed_url)}),
-        _element("language", head.language),
-        _element("lastBuildDate", format_datetime(_latest(head, items))),
-    ]
-    for item in items:
-        out += [
-            "<item>",
-            _element("title", item.title),
-            _element("link", item.link),
-            _element("description", item.content),
-        ]
-        if item.author_name:  # as Rss201rev2Feed: no creator without a name
-            out.append(_element("dc:creator", item.author_name, {"xmlns:dc": DC_NS}))
-        out += [
-            _element("pubDate", format_datetime(item.published)),
-            _element("guid", item.guid, {"isPermaLink": "false"}),
-        ]
-        for url, size, kind, _title in item.enclosures[:1]:
-            attrs = {"url": iri_to_uri(url), "length": size, "type": kind}
-            out.append(_element("enclosure", "", attrs))
-        out += [_element("category", term) for term in item.categories]
-        # RSS has no date of change; Atom's, as readers understand it, marks corrections and
-        # retractions.
-        out.append(_element("atom:updated", _rfc3339(item.updated)))
-        if item.language:
-            out.append(_element("dc:language", item.language))
-        out.append("</item>")
-    out.append("</channel></rss>")
-    return _xml(out)
-
-
-# The same documents through Django's syndication framework ---------------------------------
-# The library path: the comparison tests (tests/feeds/test_public_shortcuts_feeds.py) hold the
-# writers above to its output byte for byte, and bench.public_shortcuts measures both.
+# Atom and RSS through Django's syndication framework. Hand-written string writers (byte for
+# byte equal to these) gained a feed page 4-23%, inconsistently, in bench.public_shortcuts
+# (7 Dec 2026): short of the 10% a shortcut must earn, so the library writes them.
 
 
 class _PodiumAtomFeed(Atom1Feed):
@@ -690,13 +548,13 @@ def _library_feed(feed_class: type[SyndicationFeed], head: _Head, items: list[_I
     return feed.writeString("utf-8")
 
 
-def library_atom_document(head: _Head, items: list[_Item]) -> str:
-    """``atom_document`` as Django's ``Atom1Feed`` writes it."""
+def atom_document(head: _Head, items: list[_Item]) -> str:
+    """Atom 1.0 with the full text as ``content``, each entry's language and tombstones."""
     return _library_feed(_PodiumAtomFeed, head, items)
 
 
-def library_rss_document(head: _Head, items: list[_Item]) -> str:
-    """``rss_document`` as Django's ``Rss201rev2Feed`` writes it."""
+def rss_document(head: _Head, items: list[_Item]) -> str:
+    """RSS 2.0 with each item's language (Dublin Core); RSS allows one enclosure per item."""
     return _library_feed(_PodiumRssFeed, head, items)
 
 

@@ -113,10 +113,10 @@ def with_address_breaks(body_html: str) -> str:
     )
 
 
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026):
-# Dates/DateText against django.utils.dateformat
-# (the date filter): institution page +25% (permalink, two dates, +4%). Held equal to Django's
-# in English and German in every time zone by tests/feeds/test_public_shortcuts.py.
+# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): Dates/DateText
+# against django.utils.dateformat (the date filter): institution page +25%/+9%, permalink
+# +4%/+14% (noisy machine; the best page of each run gains at least 10%). Held equal to
+# Django's in English and German in every time zone by tests/feeds/test_public_shortcuts.py.
 class DateText:
     """Text of a Django date format, as ``django.utils.dateformat.format`` writes it.
 

@@ -1,14 +1,16 @@
 """The public read path's hand-written shortcuts give what the library gives.
 
-- Atom and RSS: ``feeds.syndication``'s string writers against Django's ``Atom1Feed`` and
-  ``Rss201rev2Feed`` (``library_atom_document`` / ``library_rss_document``), byte for byte,
-  over 1,200 generated posts (unicode, right-to-left text, emoji, characters XML forbids, long
-  texts, images, corrections and retractions) in feeds of institutions in varied time zones.
 - Dates: ``feeds.views.public.Dates`` against Django's ``date`` filter and
   ``django.utils.dateformat``, in English and German, in every time zone
   (``zoneinfo.available_timezones()``).
 - Addresses: ``feeds.syndication.PublicAddresses`` (routes filled in as templates) against
   ``reverse()`` for every public route.
+- Atom and RSS: hand-written writers were held byte for byte to ``Atom1Feed`` /
+  ``Rss201rev2Feed`` here, then went back to the library (they did not earn 10%); the feeds
+  Django now writes are checked over the same 1,200 generated posts (unicode, right-to-left
+  text, emoji, characters XML forbids, long texts, images, corrections and retractions) in
+  feeds of institutions in varied time zones: well-formed, complete, and refused as a whole
+  when a character XML 1.0 cannot carry is in them.
 
 Generation is seeded (``random.Random``): a failure names its seed and shows its input.
 """
@@ -17,8 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 import pytest
 from django.template.defaultfilters import date as date_filter
@@ -136,13 +140,6 @@ def _member(rng: random.Random) -> PublicProfile | None:
     )
 
 
-def _outcome(write, head, items) -> tuple[str, str]:
-    try:
-        return "document", write(head, items)
-    except UnserializableContentError:
-        return "refused", ""
-
-
 def _feeds():
     """(label, head, items) of generated feeds covering POSTS posts; one empty feed too."""
     rng = random.Random(SEED)
@@ -178,31 +175,35 @@ def test_generated_feeds_cover_what_the_record_can_hold(generated_feeds):
     assert any("👩🏽‍🏫" in item.content for item in items)
 
 
-@pytest.mark.parametrize(
-    ("fast", "library"),
-    [
-        (syndication.atom_document, syndication.library_atom_document),
-        (syndication.rss_document, syndication.library_rss_document),
-    ],
-    ids=["atom", "rss"],
-)
-def test_hand_written_feeds_are_byte_for_byte_what_django_writes(generated_feeds, fast, library):
+_XML_FORBIDDEN_RE = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")
+
+
+@pytest.mark.parametrize("write", [syndication.atom_document, syndication.rss_document])
+def test_generated_feeds_are_well_formed_and_complete_or_refused(generated_feeds, write):
     refused = 0
     for label, head, items in generated_feeds:
-        fast_outcome, library_outcome = _outcome(fast, head, items), _outcome(library, head, items)
-        # A feed with a character XML 1.0 cannot carry is refused by both, as Django refuses it.
-        assert fast_outcome[0] == library_outcome[0], label
-        assert fast_outcome[1] == library_outcome[1], label
-        refused += fast_outcome[0] == "refused"
-        # Without the forbidden characters the same feed is written, and equal.
-        head = _without_control_characters(head)
+        forbidden = any(
+            _XML_FORBIDDEN_RE.search(value)
+            for value in [head.title, head.description]
+            + [text for item in items for text in (item.title, item.content, item.summary)]
+        )
+        try:
+            document = write(head, items)
+        except UnserializableContentError:
+            assert forbidden, label
+            refused += 1
+            continue
+        root = ElementTree.fromstring(document.encode())  # noqa: S314 (our own feed)
+        entries = root.findall("{http://www.w3.org/2005/Atom}entry") or root.findall("channel/item")
+        assert len(entries) == len(items), label
         clean = [_without_control_characters(item) for item in items]
-        assert fast(head, clean).encode() == library(head, clean).encode(), label
+        document = write(_without_control_characters(head), clean)
+        ElementTree.fromstring(document.encode())  # noqa: S314 (our own feed)
     assert refused, "no generated feed carried a forbidden character"
 
 
 def _strip(text: str) -> str:
-    return syndication._XML_CONTROL_RE.sub("", text)
+    return _XML_FORBIDDEN_RE.sub("", text)
 
 
 def _without_control_characters(item):
