@@ -546,7 +546,7 @@ class TrustSerializer(serializers.Serializer):
     trusted = serializers.BooleanField(
         help_text=gettext_lazy(
             "Whether the member's posts may skip review where the policy's review_mode is "
-            "all_but_trusted."
+            "untrusted."
         )
     )
     policy_version = serializers.IntegerField(
@@ -584,7 +584,7 @@ class TrustView(_TrustView):
     @extend_schema(
         summary=gettext_lazy("Mark a member trusted"),
         description=gettext_lazy(
-            "Where the policy's review_mode is all_but_trusted, a trusted member's posts skip "
+            "Where the policy's review_mode is untrusted, a trusted member's posts skip "
             "review. The policy's version goes up; marking a trusted member again changes "
             "nothing. Takes no body."
         ),

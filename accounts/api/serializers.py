@@ -144,10 +144,14 @@ class WebsiteCheckSerializer(serializers.Serializer):
     """Where the check of the institution's website stands (output only)."""
 
     state = serializers.ChoiceField(
-        choices=[("queued", "queued")],
-        help_text=_("The check runs in the background; read the institution again later."),
+        choices=[(state, state) for state in ("queued", "verified", "failed", "unchecked")],
+        help_text=_(
+            "queued: a check was just asked for and runs in the background (read this again "
+            "later); verified: the website links back; failed: the last check did not find the "
+            "link (see website_check_error); unchecked: not checked since the address was set."
+        ),
     )
-    website = serializers.URLField()
+    website = serializers.CharField(allow_blank=True)
     website_verified_at = serializers.DateTimeField(
         allow_null=True,
         help_text=_('When the website was found to link back with rel="me"; null if not yet.'),
@@ -158,6 +162,23 @@ class WebsiteCheckSerializer(serializers.Serializer):
     website_check_error = serializers.CharField(
         allow_blank=True, help_text=_("Why the last check failed, or empty.")
     )
+
+    @staticmethod
+    def describe(institution, state: str | None = None) -> dict:
+        if state is None:
+            if institution.website_verified_at is not None:
+                state = "verified"
+            elif institution.website_check_error:
+                state = "failed"
+            else:
+                state = "unchecked"
+        return {
+            "state": state,
+            "website": institution.website,
+            "website_verified_at": institution.website_verified_at,
+            "website_checked_at": institution.website_checked_at,
+            "website_check_error": institution.website_check_error,
+        }
 
 
 # Members ------------------------------------------------------------------------------------

@@ -156,8 +156,19 @@ class InstitutionView(InstitutionAPIView):
 class WebsiteCheckView(InstitutionAPIView):
     """Asking for the check of the institution's website (the rel="me" link back to Podium)."""
 
-    permission_map = {"post": Permission.EDIT_INSTITUTION}
+    permission_map = {"get": Permission.EDIT_INSTITUTION, "post": Permission.EDIT_INSTITUTION}
     parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="institution_website_check_retrieve",
+        summary=gettext_lazy("Where the website check stands"),
+        responses=shapes.WebsiteCheckSerializer,
+    )
+    def get(self, request, institution_slug: str):
+        return Response(shapes.WebsiteCheckSerializer(self.describe_check()).data)
+
+    def describe_check(self, state: str | None = None) -> dict:
+        return shapes.WebsiteCheckSerializer.describe(self.institution, state)
 
     @extend_schema(
         operation_id="institution_website_check",
@@ -165,8 +176,8 @@ class WebsiteCheckView(InstitutionAPIView):
         description=gettext_lazy(
             "Checks in the background that the institution's website links back to its Podium "
             'page with rel="me", as the settings page\'s button does; the public page then marks '
-            "the website as verified. Takes no body. Read the institution's settings page or "
-            "this operation's fields later for the outcome."
+            "the website as verified. Takes no body. GET on the same address tells the "
+            "outcome once the check ran."
         ),
         request=None,
         responses={
@@ -182,14 +193,8 @@ class WebsiteCheckView(InstitutionAPIView):
         except errors.DomainError as error:
             error.field = shapes.InstitutionSerializer.FIELD_PATHS.get(error.field, error.field)
             raise
-        state = {
-            "state": "queued",
-            "website": institution.website,
-            "website_verified_at": institution.website_verified_at,
-            "website_checked_at": institution.website_checked_at,
-            "website_check_error": institution.website_check_error,
-        }
-        return Response(shapes.WebsiteCheckSerializer(state).data, status=status.HTTP_202_ACCEPTED)
+        body = shapes.WebsiteCheckSerializer(self.describe_check("queued")).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 # Members ------------------------------------------------------------------------------------

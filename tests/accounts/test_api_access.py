@@ -53,6 +53,11 @@ REQUESTS = {
         institution_url(w.a.institution, "institution"),
         {"name": "Renamed"},
     ),
+    "website check GET": lambda w: (
+        "get",
+        institution_url(w.a.institution, "institution/website-check"),
+        None,
+    ),
     "website check": lambda w: (
         "post",
         institution_url(w.a.institution, "institution/website-check"),
@@ -126,6 +131,7 @@ EXPECTED = {
     "me GET":                (200, 200, 200, 200, 401),
     "institution GET":       (200, 200, 200, 404, 401),
     "institution PATCH":     (403, 403, 200, 404, 401),
+    "website check GET":     (403, 403, 200, 404, 401),
     "website check":         (403, 403, 202, 404, 401),
     "settings GET":          (200, 200, 200, 404, 401),
     "settings PATCH":        (200, 200, 200, 404, 401),

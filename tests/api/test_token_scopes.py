@@ -52,6 +52,7 @@ REQUIRED_SCOPE: dict[tuple[str, str], str] = {
     ("PATCH", "me/settings"): "write",
     ("GET", "notices"): "read",
     ("PATCH", "notices"): "write",
+    ("GET", "institution/website-check"): "admin",
     ("POST", "institution/website-check"): "admin",
     ("POST", "members/{id}/trust"): "admin",
     ("POST", "members/{id}/untrust"): "admin",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from accounts.tenancy import tenant_context
@@ -152,6 +153,28 @@ def test_an_administrator_asks_for_the_website_check(
     assert queued == [{"kwargs": {"institution_id": institution.id}}]
     [event] = _verbs(institution, "institution.request_website_check")
     assert event.actor_membership_id == cast.a.admin.id
+
+
+def test_the_outcome_of_the_check_is_read_back(client, cast):
+    institution = cast.a.institution
+    url, token = _check_url(cast), token_for(cast.a.admin)
+    type(institution).objects.filter(id=institution.id).update(website="https://school.example/")
+    assert call(client, "get", url, token=token).json()["state"] == "unchecked"
+    # What accounts.websites.verify_website stores after a check that failed, then one that
+    # found the link.
+    checked = timezone.now()
+    type(institution).objects.filter(id=institution.id).update(
+        website_checked_at=checked, website_check_error="No link back."
+    )
+    failed = call(client, "get", url, token=token).json()
+    assert (failed["state"], failed["website_check_error"]) == ("failed", "No link back.")
+    type(institution).objects.filter(id=institution.id).update(
+        website_verified_at=checked, website_check_error=""
+    )
+    verified = call(client, "get", url, token=token).json()
+    assert verified["state"] == "verified"
+    assert verified["website_verified_at"] is not None
+    assert_error(call(client, "get", url, token=token_for(cast.a.author)), 403)
 
 
 def test_no_website_no_check(client, cast, queued, django_capture_on_commit_callbacks):
