@@ -175,8 +175,7 @@ checks.use_after_free.enabled = false
 # later. The test below checks the audit logs for such a request afterwards; the operation
 # itself is tested in tests/api/test_web_gaps.py.
 [[operations]]
-include-path-regex = "/institution/website-check$"
-include-method = "POST"
+include-operation-id = "institution_website_check"
 enabled = false
 
 {stranger}
