@@ -47,6 +47,12 @@ urlpatterns = [
         connect.set_default,
         name="account-default",
     ),
+    # Bluesky's AT Protocol OAuth client_id address (public, no cookies).
+    path(
+        "accounts/networks/bluesky/client-metadata.json",
+        connect.bluesky_client_metadata,
+        name="bluesky-client-metadata",
+    ),
     # Every network sends the browser back here (one address to register per network); the
     # signed state names the institution.
     path(

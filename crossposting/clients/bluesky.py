@@ -24,6 +24,7 @@ from crossposting.clients.base import (
     later,
 )
 from crossposting.clients.media import MediaFile, MediaUnusable, fitted, load
+from crossposting.connect import atproto_oauth
 
 COLLECTION = "app.bsky.feed.post"
 MENTION = "app.bsky.richtext.facet#mention"
@@ -47,7 +48,33 @@ class BlueskyClient(NetworkClient):
         return self.account.remote_user_id or self.account.credentials.get("did", "")
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.account.credentials.get('access_jwt', '')}"}
+        credentials = self.account.credentials
+        if credentials.get("dpop_key"):  # connected by OAuth: a DPoP-bound token
+            return {"Authorization": f"DPoP {credentials.get('access_token', '')}"}
+        return {"Authorization": f"Bearer {credentials.get('access_jwt', '')}"}
+
+    def request(self, method: str, url: str, *, posting: bool, **kwargs):
+        """A call with a DPoP-bound token carries a fresh proof (with ``ath`` and the server's
+        nonce); asked for another nonce, it is made once more with it."""
+        authorization = (kwargs.get("headers") or {}).get("Authorization", "")
+        key = self.account.credentials.get("dpop_key")
+        if not key or not authorization.startswith("DPoP "):
+            return super().request(method, url, posting=posting, **kwargs)
+        token = authorization[5:]
+        for _attempt in range(2):
+            nonce = self.account.credentials.get("dpop_nonce", "")
+            kwargs["headers"] = kwargs["headers"] | {
+                "DPoP": atproto_oauth.proof(key, method, url, nonce=nonce, access_token=token)
+            }
+            answer = super().request(method, url, posting=posting, **kwargs)
+            if isinstance(answer, Outcome):
+                return answer
+            fresh = answer.headers.get("DPoP-Nonce")
+            if fresh:
+                self.account.credentials = self.account.credentials | {"dpop_nonce": fresh}
+            if not atproto_oauth.wants_nonce(answer) or fresh == nonce:
+                return answer
+        return answer
 
     def _answer(self, response: httpx.Response, *, posting: bool) -> Outcome:
         code = response.status_code
@@ -223,7 +250,9 @@ class BlueskyClient(NetworkClient):
 
     def _session(self) -> Outcome | None:
         """Log in with the app password when there is no session yet."""
-        if self.account.credentials.get("access_jwt"):
+        if self.account.credentials.get("access_jwt") or self.account.credentials.get(
+            "access_token"
+        ):
             return None
         fresh = self.refresh()
         if fresh is None:
@@ -332,6 +361,8 @@ class BlueskyClient(NetworkClient):
     def refresh(self) -> dict | None:
         """Rotate the session with the refresh token; failing that, log in with the app password."""
         credentials = dict(self.account.credentials)
+        if credentials.get("dpop_key"):
+            return self._refresh_oauth(credentials)
         if credentials.get("refresh_jwt"):
             answer = self.request(
                 "POST",
@@ -362,3 +393,35 @@ class BlueskyClient(NetworkClient):
                         "did": body.get("did", credentials.get("did", "")),
                     }
         return None
+
+    def _refresh_oauth(self, credentials: dict) -> dict | None:
+        """Rotate a DPoP-bound OAuth token (the refresh token is single use, a new one comes
+        back); the authorization server's nonce is asked for once."""
+        url = credentials.get("token_endpoint", "")
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": credentials.get("refresh_token", ""),
+            "client_id": credentials.get("client_id", ""),
+        }
+        if not url or not form["refresh_token"]:
+            return None
+        nonce = credentials.get("dpop_nonce", "")
+        for _attempt in range(2):
+            proof = atproto_oauth.proof(credentials["dpop_key"], "POST", url, nonce=nonce)
+            answer = super().request("POST", url, posting=False, data=form, headers={"DPoP": proof})
+            if isinstance(answer, Outcome):
+                return None
+            fresh = answer.headers.get("DPoP-Nonce") or nonce
+            if not atproto_oauth.wants_nonce(answer) or fresh == nonce:
+                break
+            nonce = fresh
+        body = self.json_of(answer) or {}
+        if answer.status_code != 200 or not body.get("access_token"):
+            return None
+        if body.get("sub") and body["sub"] != credentials.get("did"):
+            return None
+        return credentials | {
+            "access_token": body["access_token"],
+            "refresh_token": body.get("refresh_token") or credentials["refresh_token"],
+            "dpop_nonce": answer.headers.get("DPoP-Nonce") or nonce,
+        }

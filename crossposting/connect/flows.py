@@ -629,6 +629,10 @@ def revoke(network: str, base_url: str, secrets_: dict, app: MastodonApp | None)
             extra = _x_auth(form)
             response = _call("POST", f"{base_url}/2/oauth2/revoke", data=form, **extra)
             return response.status_code == 200
+        if network == Network.BLUESKY and secrets_.get("dpop_key"):
+            from crossposting.connect import atproto_oauth
+
+            return atproto_oauth.revoke(secrets_)
         if network == Network.BLUESKY and secrets_.get("refresh_jwt"):
             response = _call(
                 "POST",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
 from crossposting import credentials
 from crossposting import services as crossposting
-from crossposting.connect import flows
+from crossposting.connect import atproto_oauth, flows
 from crossposting.connect.addresses import checked_server_url
 from crossposting.connect.errors import (
     AccountTaken,
@@ -90,6 +90,7 @@ def start_connect(
     instance: str = "",
     account: NetworkAccount | None = None,
     session_key: str = "",
+    login_hint: str = "",
 ) -> str:
     """Begin authorising an account (or re-authorising ``account``) in the member's browser;
     returns the network's authorisation address to send the browser to."""
@@ -101,13 +102,16 @@ def start_connect(
         for_institution = account.member_id is None
         instance = instance or account.base_url
     _require_owner_role(by, for_institution)
-    if network == Network.BLUESKY:
-        raise errors.DomainError(
-            _("Bluesky accounts are connected with an app password, not in the browser."),
-            field="network",
-        )
     app = None
-    if network == Network.MASTODON:
+    server = None
+    if network == Network.BLUESKY:
+        try:
+            base_url = checked_server_url(instance or settings.PODIUM_BLUESKY_PDS_URL)
+        except InvalidServerAddress as error:
+            error.field = "server"
+            raise
+        server = atproto_oauth.discover(base_url)  # NoOAuth: the app password it is
+    elif network == Network.MASTODON:
         try:
             base_url = checked_server_url(instance)
         except InvalidServerAddress as error:
@@ -139,11 +143,27 @@ def start_connect(
             created_at=now,
             expires_at=now + timedelta(seconds=STATE_SECONDS),
         )
+        sealed = {"verifier": pkce.verifier}
+        if server is not None:
+            sealed |= {"dpop_key": atproto_oauth.new_key(), "server": asdict(server)}
         attempt.secret = credentials.seal(
-            institution.id, attempt.id, {"verifier": pkce.verifier}, table="connect_attempt"
+            institution.id, attempt.id, sealed, table="connect_attempt"
         )
         attempt.save(update_fields=["secret"])
     state = signing.dumps({"i": institution.id, "a": attempt.id, "n": nonce}, salt=STATE_SALT)
+    if server is not None:
+        url, dpop_nonce = atproto_oauth.start(
+            server, state=state, pkce=pkce, key=sealed["dpop_key"], login_hint=login_hint
+        )
+        with tenant_context(institution.id):
+            attempt.secret = credentials.seal(
+                institution.id,
+                attempt.id,
+                sealed | {"dpop_nonce": dpop_nonce},
+                table="connect_attempt",
+            )
+            attempt.save(update_fields=["secret"])
+        return url
     return flows.authorisation_url(network, state=state, pkce=pkce, app=app)
 
 
@@ -218,7 +238,14 @@ def _claim(network: str, data: dict, user: User, session_key: str) -> tuple:
 
 
 def finish_connect(
-    network: str, *, state: str, code: str, error: str = "", user: User, session_key: str = ""
+    network: str,
+    *,
+    state: str,
+    code: str,
+    error: str = "",
+    user: User,
+    session_key: str = "",
+    issuer: str = "",
 ) -> NetworkAccount:
     """The network sent the member back: check the state, exchange the code, confirm who the
     account is, store it. Nothing is stored when any step fails."""
@@ -237,6 +264,19 @@ def finish_connect(
         except AuthorisationRefused:
             _forget_app_if_revoked(institution, attempt.app)
             raise
+    elif network == Network.BLUESKY:
+        with tenant_context(institution.id):
+            sealed = credentials.unseal(
+                institution.id, attempt.id, attempt.secret, table="connect_attempt"
+            )
+        identity = atproto_oauth.finish(
+            atproto_oauth.Server(**sealed["server"]),
+            code=code,
+            issuer=issuer,
+            pkce=pkce,
+            key=sealed["dpop_key"],
+            nonce=sealed.get("dpop_nonce", ""),
+        )
     elif network == Network.X:
         identity = flows.finish_x(code, pkce)
     elif network == Network.LINKEDIN:

@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,10 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import DomainError
 from accounts.permissions import Permission, has_permission
-from crossposting.connect import flows, queries, services
+from crossposting.connect import atproto_oauth, flows, queries, services
 from crossposting.models import Network, NetworkAccount
 
-OAUTH_CALLBACK_NETWORKS = frozenset(flows.OAUTH_NETWORKS)
+OAUTH_CALLBACK_NETWORKS = frozenset((*flows.OAUTH_NETWORKS, Network.BLUESKY))
 
 
 def _require_member(request: HttpRequest) -> None:
@@ -59,6 +60,17 @@ def _continue_at(request: HttpRequest, url: str) -> HttpResponse:
     return response
 
 
+def _bluesky_offers_oauth() -> bool:
+    """Whether the default Bluesky server offers AT Protocol OAuth (asked once an hour)."""
+    server = settings.PODIUM_BLUESKY_PDS_URL
+    key = "crossposting:bluesky-oauth:" + server
+    offered = cache.get(key)
+    if offered is None:
+        offered = atproto_oauth.offers_oauth(server.rstrip("/"))
+        cache.set(key, offered, 3600)
+    return offered
+
+
 @require_GET
 def networks(request: HttpRequest, institution_slug: str) -> HttpResponse:
     """Every account the member may see, with its state, and the ways to connect another."""
@@ -91,6 +103,7 @@ def networks(request: HttpRequest, institution_slug: str) -> HttpResponse:
             "is_admin": is_admin,
             "A": NetworkAccount.Status,
             "bluesky_default_server": settings.PODIUM_BLUESKY_PDS_URL,
+            "bluesky_oauth": _bluesky_offers_oauth(),
         },
     )
 
@@ -110,8 +123,9 @@ def connect(request: HttpRequest, institution_slug: str) -> HttpResponse:
             network,
             by=request.membership,
             for_institution=_owner_is_institution(request),
-            instance=request.POST.get("instance", ""),
+            instance=request.POST.get("instance", "") or request.POST.get("server", ""),
             session_key=_session_key(request),
+            login_hint=request.POST.get("identifier", "").strip().removeprefix("@")[:253],
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -235,6 +249,7 @@ def callback(request: HttpRequest, network: str) -> HttpResponse:
             error=request.GET.get("error", ""),
             user=request.user,
             session_key=request.session.session_key or "",
+            issuer=request.GET.get("iss", ""),
         )
     except DomainError as error:
         if institution is None:
@@ -249,3 +264,12 @@ def callback(request: HttpRequest, network: str) -> HttpResponse:
         % {"network": account.get_network_display(), "handle": account.handle},
     )
     return redirect("crossposting:networks", institution_slug=institution.slug)
+
+
+@require_GET
+def bluesky_client_metadata(request: HttpRequest) -> JsonResponse:
+    """The AT Protocol OAuth client metadata at Podium's client_id address: public, no cookies."""
+    response = JsonResponse(atproto_oauth.client_metadata())
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
