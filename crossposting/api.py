@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -139,6 +139,8 @@ class TargetAccountSerializer(serializers.ModelSerializer):
         return account.id in self.context["chosen"]
 
 
+# One object per post (the choice), not a list, although the router calls its GET "list".
+@extend_schema_serializer(many=False)
 class TargetsSerializer(serializers.Serializer):
     revision = serializers.IntegerField(help_text=gettext_lazy("The revision's number"))
     can_choose = serializers.BooleanField()
@@ -161,6 +163,10 @@ class PostTargetViewSet(InstitutionViewSet):
     permission_map = {"list": Permission.WRITE_POSTS, "create": Permission.WRITE_POSTS}
     serializer_class = TargetsSerializer
     pagination_class = None
+
+    def get_queryset(self) -> QuerySet[Post]:
+        # Only for the schema generator (which asks for the model); the actions use _post.
+        return Post.unscoped.none()
 
     def _post(self) -> Post:
         post = (
@@ -192,7 +198,8 @@ class PostTargetViewSet(InstitutionViewSet):
     @extend_schema(
         summary=gettext_lazy("Choose a post's targets"),
         request=ChooseTargetsSerializer,
-        responses=TargetsSerializer,
+        # The choice replaces the one before: nothing new is created, so 200 as for an update.
+        responses={200: TargetsSerializer},
     )
     def create(self, request, institution_slug: str, post_id: int):
         post = self._post()
