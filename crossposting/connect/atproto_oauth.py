@@ -204,10 +204,24 @@ def discover(pds: str) -> Server:
     servers = (body or {}).get("authorization_servers") or []
     if not servers or not isinstance(servers[0], str):
         raise _no_oauth(pds)
+    # The PDS by its own public address (DPoP proofs name it in ``htu``), when it passes the
+    # address guard; the address the member typed may be another name of it.
+    resource = str((body or {}).get("resource") or "").rstrip("/")
     try:
-        issuer = checked_server_url(servers[0])
+        if resource and resource != pds:
+            checked_server_url(resource)
+            if urlsplit(resource).path:
+                raise ValueError(resource)
+            pds = resource
     except Exception as error:
         raise _no_oauth(pds) from error
+    issuer = servers[0].rstrip("/")
+    try:  # the address guard, as for any server a member names; the issuer stays as written
+        checked_server_url(issuer)
+    except Exception as error:
+        raise _no_oauth(pds) from error
+    if urlsplit(issuer).path or urlsplit(issuer).query:
+        raise _no_oauth(pds)
     response = flows._call("GET", f"{issuer}/.well-known/oauth-authorization-server")
     meta = flows._json(response) if response.status_code == 200 else None
     if not meta or str(meta.get("issuer", "")).rstrip("/") != issuer:
