@@ -161,7 +161,7 @@ def reauthorise(request: HttpRequest, institution_slug: str, account_id: int) ->
     _require_member(request)
     account = _account(request, account_id)
     try:
-        if account.network == Network.BLUESKY:
+        if account.network == Network.BLUESKY and request.POST.get("oauth") != "1":
             account = services.connect_bluesky(
                 request.institution,
                 identifier=request.POST.get("identifier", "") or account.handle,
@@ -179,6 +179,7 @@ def reauthorise(request: HttpRequest, institution_slug: str, account_id: int) ->
             by=request.membership,
             account=account,
             session_key=_session_key(request),
+            login_hint=account.handle if account.network == Network.BLUESKY else "",
         )
     except DomainError as error:
         messages.error(request, error.message)

@@ -172,3 +172,28 @@ def test_the_client_metadata_is_public_json_without_cookies(client, settings):
     assert document["dpop_bound_access_tokens"] is True
     assert document["token_endpoint_auth_method"] == "none"
     assert "atproto" in document["scope"].split()
+
+
+def test_an_account_is_re_authorised_by_signing_in_again(cast, client, pds):
+    account, _body, _url, _path = _connected(client, cast.a.author, pds)
+    old = _secrets(account)
+    slug = cast.a.institution.slug
+    body = client.get(f"/{slug}/networks/").content.decode()
+    assert 'name="oauth" value="1"' in body
+    response = client.post(f"/{slug}/networks/{account.id}/reauthorise/", {"oauth": "1"})
+    page = html.unescape(client.get(consent(continue_url(response)), follow=True).content.decode())
+    assert "Bluesky account teacher.test connected." in page
+    [again] = accounts_of(cast.a.institution)
+    renewed = _secrets(again)
+    assert again.id == account.id and renewed["access_token"] != old["access_token"]
+    assert renewed["dpop_key"] != old["dpop_key"]
+
+
+def test_disconnecting_withdraws_the_refresh_token_at_the_server(cast, client, pds):
+    account, _body, _url, _path = _connected(client, cast.a.author, pds)
+    refresh = _secrets(account)["refresh_token"]
+    assert refresh in pds.refresh
+    slug = cast.a.institution.slug
+    response = client.post(f"/{slug}/networks/{account.id}/disconnect/", follow=True)
+    assert "and Bluesky withdrew Podium's access" in html.unescape(response.content.decode())
+    assert refresh not in pds.refresh
