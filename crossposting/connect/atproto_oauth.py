@@ -199,6 +199,7 @@ def discover(pds: str) -> Server:
     it does not require what the spec requires: PAR, PKCE S256, DPoP ES256)."""
     from crossposting.connect.addresses import checked_server_url
 
+    checked_server_url(pds)  # the address guard before anything is asked of it
     response = flows._call("GET", f"{pds}/.well-known/oauth-protected-resource")
     body = flows._json(response) if response.status_code == 200 else None
     servers = (body or {}).get("authorization_servers") or []

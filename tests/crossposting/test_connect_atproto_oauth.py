@@ -197,3 +197,12 @@ def test_disconnecting_withdraws_the_refresh_token_at_the_server(cast, client, p
     response = client.post(f"/{slug}/networks/{account.id}/disconnect/", follow=True)
     assert "and Bluesky withdrew Podium's access" in html.unescape(response.content.decode())
     assert refresh not in pds.refresh
+
+
+def test_the_page_asks_no_server_that_the_address_guard_refuses(cast, client, settings, pds):
+    settings.PODIUM_CONNECT_ALLOW_LOOPBACK = False  # the fake PDS is now a refused address
+    before = len(pds.requests)
+    client.force_login(cast.a.author.user)
+    body = client.get(f"/{cast.a.institution.slug}/networks/").content.decode()
+    assert "Sign in with Bluesky" not in body and "App password" in body
+    assert len(pds.requests) == before
