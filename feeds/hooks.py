@@ -95,14 +95,12 @@ def default_review_gate(post: Post, by: Membership) -> bool:
 _review_gate: ReviewGate = default_review_gate
 
 
-def set_review_gate(gate: ReviewGate) -> None:
-    """Replace the gate (moderation does this once, in its ``ready()``)."""
+def set_review_gate(gate: ReviewGate) -> ReviewGate:
+    """Replace the gate (moderation does this once, in its ``ready()``); returns the gate it
+    replaced, so that a test can put it back."""
     global _review_gate
-    _review_gate = gate
-
-
-def reset_review_gate() -> None:
-    set_review_gate(default_review_gate)
+    previous, _review_gate = _review_gate, gate
+    return previous
 
 
 def needs_review(post: Post, by: Membership) -> bool:
