@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,8 +187,6 @@ class Claim:
     started_at: datetime = field(default_factory=timezone.now)
     # The post was retracted when the delivery was claimed: a lookup that finds no copy cancels.
     retracted: bool = False
-    # Other deliveries wait for this one's copy (the next part of a thread, an edit, a delete).
-    has_dependants: bool = False
     # Tries of the account in a row that the network left unanswered (see ``_note_stall``).
     stalls: int = 0
 
@@ -216,7 +214,6 @@ _CLAIMED = (
     "post__institution__publishing_paused",
     "post__institution__slug",
     "depends_on_id",
-    "has_dependants",
     "first_try_at",
 )
 _NEEDED = ("state", "remote_id", "remote_url", "remote")
@@ -238,7 +235,6 @@ def _take(delivery_id: int, institution_id: int, owner: str, now: datetime) -> d
     row = (
         Delivery.objects.filter(id=delivery_id)
         .annotate(
-            has_dependants=Exists(Delivery.objects.filter(depends_on_id=OuterRef("id"))),
             first_try_at=Subquery(
                 DeliveryAttempt.objects.filter(delivery_id=OuterRef("id"))
                 .order_by("started_at")
@@ -272,7 +268,6 @@ def _take_in_one_statement(
           d.created_at, d.account_id, a.network, a.handle, a.base_url, a.remote_user_id,
           a.status, a.status_reason, a.credentials, a.credentials_version,
           a.rate_limited_until, p.retracted_at, i.publishing_paused, i.slug, d.depends_on_id,
-          EXISTS (SELECT 1 FROM {d} AS w WHERE w.depends_on_id = d.id),
           (SELECT min(t.started_at) FROM {attempts} AS t WHERE t.delivery_id = d.id),
           (SELECT jsonb_build_array(n.state, n.remote_id, n.remote_url, n.remote)
              FROM {d} AS n WHERE n.id = d.depends_on_id)
@@ -362,7 +357,6 @@ def claim(
             attempts=row["attempts"],
             started_at=now,
             retracted=row["post__retracted_at"] is not None,
-            has_dependants=row["has_dependants"],
         )
         sends_text = kind != K.DELETE
         if sends_text and taken.retracted:
@@ -710,7 +704,9 @@ def _after_outcome(claim: Claim, outcome: Outcome, verb: str, fields: dict, now:
         wait = fields["next_attempt_at"] - now
         if wait <= SHORT_DELAY:
             _enqueue_later(claim, wait)
-    if verb == "sent" and claim.has_dependants:
+    # Always asked, never decided at claim time: a retraction or correction may add a delete or
+    # an edit that waits for this copy while the try is on its way (found by the state test).
+    if verb == "sent":
         _enqueue_dependants(claim)
     audit.record(
         claim.institution_id,
