@@ -7,7 +7,7 @@ Sets up as ``bench.public_read`` does (its database, seeding, production setting
 cache off), then renders each page a shortcut serves through Django's whole middleware stack in
 one process, alternately with the shortcut and with the library call put back in its place:
 
-- dates: ``feeds.views.public.Dates`` against ``django.utils.dateformat`` (``date`` filter);
+- dates: ``feeds.public.views.Dates`` against ``django.utils.dateformat`` (``date`` filter);
 - addresses: route templates (``syndication._route``) against ``reverse()`` for each address;
 - compiled reads: ``queries._compiled_rows`` keeping compiled SQL against building and
   compiling the queryset on every call, as Django does;
@@ -62,7 +62,7 @@ def library_dates() -> Iterator[None]:
     from django.utils import dateformat
 
     from accounts.localtime import local_time_text
-    from feeds.views import public
+    from feeds.public import views as public
 
     class LibraryDates(public.Dates):
         def machine(self, value: datetime) -> str:
@@ -82,7 +82,7 @@ def library_dates() -> Iterator[None]:
 def library_addresses() -> Iterator[None]:
     from django.urls import reverse
 
-    from feeds import syndication
+    from feeds.public import syndication
 
     def route(name: str) -> Callable[..., str]:
         return lambda *args: reverse(name, args=args)
@@ -100,7 +100,7 @@ class _Forgetful(dict):
 
 @contextmanager
 def library_reads() -> Iterator[None]:
-    from feeds import queries
+    from feeds.public import queries
 
     with _patched(queries, "_compiled", _Forgetful()):
         yield
@@ -112,7 +112,7 @@ def library_text_of() -> Iterator[None]:
 
     import nh3
 
-    from feeds import syndication
+    from feeds.public import syndication
 
     def text_of(body_html: str) -> str:
         return " ".join(html.unescape(nh3.clean(body_html, tags=set())).split())
@@ -123,20 +123,20 @@ def library_text_of() -> Iterator[None]:
 
 # (shortcut, where it lives, library path, pages it serves)
 SHORTCUTS = [
-    ("dates", "feeds.views.public.Dates", library_dates, ["institution page", "permalink"]),
+    ("dates", "feeds.public.views.Dates", library_dates, ["institution page", "permalink"]),
     (
         "addresses",
-        "feeds.syndication._route",
+        "feeds.public.syndication._route",
         library_addresses,
         ["institution page", "profile page", "atom feed"],
     ),
     (
         "compiled reads",
-        "feeds.queries._compiled_rows",
+        "feeds.public.queries._compiled_rows",
         library_reads,
         ["institution page", "profile page", "permalink", "atom feed"],
     ),
-    ("plain text", "feeds.syndication.text_of", library_text_of, ["atom feed", "permalink"]),
+    ("plain text", "feeds.public.syndication.text_of", library_text_of, ["atom feed", "permalink"]),
 ]
 
 

@@ -68,8 +68,8 @@ from feeds.models import (
     PostState,
     Revision,
 )
+from feeds.public.syndication import PublicAddresses
 from feeds.services import AttachmentInput, PostContent
-from feeds.syndication import PublicAddresses
 
 MAX_RETRACTION_REASON = 1000
 
@@ -83,7 +83,7 @@ def absolute_url(path_or_url: str) -> str:
 
 def image_url(serializer: serializers.Serializer, file) -> str | None:
     """An image's address under the request's institution: public while a public revision shows
-    it, for members otherwise (feeds.views.public.post_image decides)."""
+    it, for members otherwise (feeds.public.views.post_image decides)."""
     if not file:
         return None
     request = serializer.context["request"]

@@ -27,7 +27,7 @@ from accounts.models import Institution, Membership
 from accounts.permissions import Permission, has_permission
 from accounts.publicread import public_content_changed
 from accounts.tenancy import tenant_context
-from feeds import hooks, lifecycle, syndication
+from feeds import hooks, lifecycle
 from feeds.images import process_image
 from feeds.models import (
     MAX_ALT_TEXT_LENGTH,
@@ -41,6 +41,7 @@ from feeds.models import (
     PostState,
     Revision,
 )
+from feeds.public import syndication
 from feeds.rendering import Entities, mentioned_handles, render_body
 from feeds.scheduling import check_publish_time
 

@@ -2,7 +2,8 @@
 
 from django.urls import path, register_converter
 
-from feeds.views import composer, public
+from feeds.public import views as public
+from feeds.views import composer
 
 app_name = "feeds"
 

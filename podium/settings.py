@@ -149,11 +149,12 @@ TEMPLATES = [
             ],
         },
     },
-    # The public pages (feeds/jinja2/): the busiest read path, rendered by Jinja2 (feeds.jinja).
+    # The public pages (feeds/jinja2/): the busiest read path, rendered by Jinja2
+    # (feeds.public.jinja).
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "APP_DIRS": True,
-        "OPTIONS": {"environment": "feeds.jinja.environment"},
+        "OPTIONS": {"environment": "feeds.public.jinja.environment"},
     },
 ]
 

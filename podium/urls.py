@@ -11,7 +11,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api.problems import problems_page
 from accounts.urls import passkey_urls
-from feeds.views.public import member_post_image
+from feeds.public.views import member_post_image
 from podium.views import api_docs, healthz
 
 handler400 = "podium.views.bad_request_error"

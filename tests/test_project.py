@@ -91,7 +91,7 @@ def test_class_level_messages_are_translated_lazily():
 
     import accounts.api.views  # noqa: F401 (load every module that defines errors)
     import feeds.api
-    import feeds.views.public  # noqa: F401
+    import feeds.public.views  # noqa: F401
 
     eager = [
         c.__qualname__

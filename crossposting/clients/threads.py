@@ -22,7 +22,7 @@ from crossposting.clients.base import (
     Result,
     later,
 )
-from feeds.syndication import PublicAddresses, absolute_url
+from feeds.public.syndication import PublicAddresses, absolute_url
 
 RATE_CODES = {4, 17, 32, 613}
 AUTH_CODES = {190, 102}

@@ -19,8 +19,9 @@ from PIL import Image
 from accounts import services as account_services
 from accounts.models import Membership, User
 from accounts.tenancy import tenant_context
-from feeds import services, syndication
+from feeds import services
 from feeds.models import Post, PostState, Revision
+from feeds.public import syndication
 from feeds.services import AttachmentInput, PostContent
 
 # Helpers ---------------------------------------------------------------------------------------

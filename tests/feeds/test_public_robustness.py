@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from accounts.numbers import parse_ascii_int
 from accounts.publicread import PUBLIC_QUERY_PARAMETERS
 from accounts.tenancy import tenant_context
-from feeds import queries, services
+from feeds import services
 from feeds.models import Media
+from feeds.public import queries
 from tests.feeds.test_public_pages import publish, url, with_image
 
 NOT_ASCII_NUMBERS = ["²", "①", "³", "٣", "١٢", "5\n", " 5", "+5", "05", "5_0", "5.0", "1e3", "-1"]

@@ -1,9 +1,9 @@
 """The public read path's hand-written shortcuts give what the library gives.
 
-- Dates: ``feeds.views.public.Dates`` against Django's ``date`` filter and
+- Dates: ``feeds.public.views.Dates`` against Django's ``date`` filter and
   ``django.utils.dateformat``, in English and German, in every time zone
   (``zoneinfo.available_timezones()``).
-- Addresses: ``feeds.syndication.PublicAddresses`` (routes filled in as templates) against
+- Addresses: ``feeds.public.syndication.PublicAddresses`` (routes filled in as templates) against
   ``reverse()`` for every public route.
 - Atom and RSS: hand-written writers were held byte for byte to ``Atom1Feed`` /
   ``Rss201rev2Feed`` here, then went back to the library (they did not earn 10%); the feeds
@@ -32,10 +32,10 @@ from django.utils.xmlutils import UnserializableContentError
 
 from accounts.localtime import local_time_text
 from accounts.models import Institution
-from feeds import syndication
-from feeds.queries import FeedPost, PublicAuthor, PublicImage, PublicProfile
+from feeds.public import syndication
+from feeds.public.queries import FeedPost, PublicAuthor, PublicImage, PublicProfile
+from feeds.public.views import Dates
 from feeds.rendering import Entities, render_body
-from feeds.views.public import Dates
 
 SEED = 20261207
 POSTS = 1200

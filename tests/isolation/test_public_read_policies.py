@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.tenancy import public_read_context, tenant_context
-from feeds import queries, services
+from feeds import services
 from feeds.models import Attachment, Media, Post, Revision
+from feeds.public import queries
 from feeds.services import PostContent
 from tests.feeds.test_public_pages import correct, publish, with_image
 from tests.isolation.test_model_inventory import tenant_models

@@ -9,7 +9,7 @@ The language comes from ``?lang=`` or the institution (LanguageMiddleware); page
 of posts or staff: lists page by keyset and texts are the precomputed ``Revision.body_html``.
 
 These are the busiest pages of Podium, so they are rendered with Jinja2 (``feeds/jinja2/``,
-see ``feeds.jinja``) from plain rows, and the views hand the templates finished values:
+see ``feeds.public.jinja``) from plain rows, and the views hand the templates finished values:
 addresses filled into routes reversed once per request, dates formatted once.
 
 A retracted post answers 200 with its public notice (reason and date, never the text), not
@@ -54,10 +54,11 @@ from accounts.permissions import Permission, has_permission
 from accounts.publicread import browser_lifetime, public_query, public_view, reads
 from accounts.queries import memberships_of
 from accounts.tenancy import tenant_context
-from feeds import hooks, queries, syndication
-from feeds.jinja import render
+from feeds import hooks
+from feeds.public import queries, syndication
+from feeds.public.jinja import render
+from feeds.public.syndication import PublicAddresses, absolute_url, media_path
 from feeds.rendering import excerpt
-from feeds.syndication import PublicAddresses, absolute_url, media_path
 
 # Where the proxy serves files to an X-Accel-Redirect (an internal location of
 # platform/nginx/templates/default.conf.template).

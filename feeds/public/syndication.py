@@ -50,8 +50,8 @@ from django.utils.xmlutils import SimplerXMLGenerator
 
 from accounts.localtime import local_time_text
 from accounts.models import Institution
-from feeds import queries
-from feeds.queries import FeedPost, PublicImage, PublicProfile
+from feeds.public import queries
+from feeds.public.queries import FeedPost, PublicImage, PublicProfile
 from feeds.rendering import ALLOWED_TAGS, excerpt
 
 FEED_LENGTH = 50
