@@ -325,6 +325,19 @@ def _is_adult(text: PreparedText, start: int, end: int) -> bool:
     return bool(head and head.group().strip() and adults.match(after, head.end()))
 
 
+# Pet forms of a listed given name: "Paulchen", "Hänsle", "Annerl", "Reto" -> "Retli".
+_PET_SUFFIXES = ("chen", "lein", "erl", "li", "le", "l")
+
+
+def _pet_form_of(word: str, names: frozenset[str], ambiguous: frozenset[str]) -> bool:
+    """Whether the word is a given name with a diminutive ending ("paulchen", "hansli")."""
+    for suffix in _PET_SUFFIXES:
+        stem = word.removesuffix(suffix)
+        if stem != word and len(stem) >= 3 and stem in names and stem not in ambiguous:
+            return True
+    return False
+
+
 def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
     """Every person and company the text names or singles out, in order.
 
@@ -365,7 +378,11 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
             continue
         word = folded[match.start() : match.end()].removesuffix("'s")  # "Amelia's"
         parts = word.split("-")
-        if word not in names and not (len(parts) > 1 and all(p in names for p in parts)):
+        if (
+            word not in names
+            and not (len(parts) > 1 and all(p in names for p in parts))
+            and not _pet_form_of(word, names, ambiguous)
+        ):
             continue
         end = match.end()
         kind = "given"

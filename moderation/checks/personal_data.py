@@ -196,6 +196,8 @@ _DATE_OF_BIRTH = re.compile(
     rf"(?<!\w){_BIRTH}[\s:,\u2013\u2014-]*(?:(?:am|on|den|the|in|ist|is|was|war)\s+){{0,2}}{_DATE}"
     rf"|(?<!\w)(?:geboren|geb\.|born|dob|jahrgang)[\s:,]*(?:(?:im\s+jahr|in)\s+)?(?:19|20)\d\d(?!\d)"
     rf"|(?<!\w)(?:am|on)\s+{_DATE}\s+(?:\w+\s+){{0,2}}(?:geboren|born|zur\s+welt)"
+    # a place or a time between: "born here on 21/11/2026", "geboren bei uns im Kreißsaal am"
+    rf"|(?<!\w)(?:geboren|born)\s+(?:\w+\s+){{1,4}}?(?:am|on)\s+(?:the\s+)?{_DATE}"
     rf"|(?<!\w)(?:turns?|turned|will\s+be|wird|werden|wurde)\s+{_AGE_WORD}\s+"
     rf"(?:(?:years?\s+old|jahre\s+alt)\s+)?(?:on|am)\s+{_DATE}"
     rf"|(?<!\w)(?:wird|werden|turns?|feiert|feierte|feiern|celebrates?|celebrated|hat|has)\s+"

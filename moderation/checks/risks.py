@@ -46,6 +46,8 @@ _CLASS = re.compile(
     r"|year|reception|next|last|first|one|new|art|music|dance|yoga|fitness|cooking|master)\s)"
     r"[a-z]+\s+class(?!\w)"
     r"|(?<!\w)\d{1,2}\.\s?(?:klasse|schulstufe|jahrgangsstufe|stufe|schuljahr)\w*"
+    # Swiss and Austrian school years: "2. Sek", "5. Primar", "3. Real", "4. HAK", "2. Gymi"
+    r"|(?<!\w)\d{1,2}\.\s?(?:sek|sekundar\w*|primar\w*|real|bez|hak|htl|ahs|gymi)(?!\w)"
     r"|(?<!\w)(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth"
     r"|ninth|tenth|eleventh|twelfth)[\s-]+grade(?!\w)"
     r"|(?<!\w)(?:erste|zweite|dritte|vierte|funfte|sechste|siebte|achte|neunte|zehnte)[nr]?\s+klasse"
@@ -544,6 +546,9 @@ class InsiderFinancialCheck(Check):
             if term is None:
                 continue
             start, end = min(cue.start(), term.start()), max(cue.end(), term.end())
+            for amount in _AMOUNT.finditer(folded, s_start, s_end):
+                # the figure itself is what leaks: "Zahlen noch nicht raus, aber EBIT bei 9 Mio."
+                start, end = min(start, amount.start()), max(end, amount.end())
             if any(_overlaps((start, end), r) for r in reported):
                 continue
             reported.append((start, end))

@@ -384,3 +384,54 @@ def test_url_shortener_check_knows_the_common_shorteners(host):
 )
 def test_url_shortener_check_sees_through_look_alike_letters(text):
     assert found(text, "url_shortener") == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "sector", "language"),
+    [
+        # Swiss and Austrian school years name the class: "2. Sek", "4. HAK"
+        ("Gratulation an Timo aus der 1. Sek zum Kantonsrekord im Weitsprung!", "school", "de"),
+        ("Sara aus der 4. HAK vertritt uns beim Redewettbewerb.", "school", "de"),
+        # a pet form of a listed given name: "Paulchen", "Hansli"
+        ("Unser Hansli aus der 2a hat den Malwettbewerb gewonnen.", "school", "de"),
+        ("Heute hat Mariechen (Kl. 1b) zum ersten Mal vorgelesen.", "school", "de"),
+    ],
+)
+def test_minor_check_reads_swiss_austrian_school_years_and_pet_names(text, sector, language):
+    context = CheckContext(language=language, sector=sector)
+    assert "minor_identified" in categories(text, context)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die 1. Sek besucht morgen das Verkehrshaus.",
+        "Unser Maskottchen Bärli begrüßt die neuen Erstklässler.",
+    ],
+)
+def test_minor_check_leaves_school_years_without_a_child_alone(text):
+    assert "minor_identified" not in categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Little Noah was born at home on 3 March 2026.",
+        "Lina, geboren in Linz am 4.7.2019, kommt nach den Ferien zu uns.",
+    ],
+)
+def test_date_of_birth_check_reads_a_place_between_born_and_the_date(text):
+    assert found(text, "date_of_birth")
+
+
+def test_date_of_birth_check_leaves_born_and_a_later_unrelated_date_alone():
+    text = "Our founder was born in a small village; today, on 4 May, we open our tenth store."
+    assert found(text, "date_of_birth") == []
+
+
+def test_insider_flag_covers_the_unreleased_figure_of_its_sentence():
+    context = CheckContext(language="de", sector="company")
+    text = "Die Jahreszahlen sind noch nicht raus, aber der Auftragseingang liegt bei 31 Mio. Euro."
+    flags = [f for f in run_checks(text, context) if f.category == "insider_financial"]
+    assert len(flags) == 1
+    assert "31 Mio" in flags[0].matched
