@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -180,7 +180,10 @@ class Claim:
     account: Account
     credentials_version: int
     copy: Copy | None
-    first_try_at: datetime | None
+    # Where a lookup starts: the delivery's creation, before which no copy can exist. Not the
+    # first try's start, which a worker's clock may have put after the network's time of the copy
+    # (found by the state test: a lookup from then missed the copy of a retracted post).
+    lookup_since: datetime | None
     # Only look the copy up; never send (the post was retracted or the institution paused).
     lookup_only: bool = False
     attempts: int = 0
@@ -214,7 +217,6 @@ _CLAIMED = (
     "post__institution__publishing_paused",
     "post__institution__slug",
     "depends_on_id",
-    "first_try_at",
 )
 _NEEDED = ("state", "remote_id", "remote_url", "remote")
 
@@ -234,13 +236,6 @@ def _take(delivery_id: int, institution_id: int, owner: str, now: datetime) -> d
         return None
     row = (
         Delivery.objects.filter(id=delivery_id)
-        .annotate(
-            first_try_at=Subquery(
-                DeliveryAttempt.objects.filter(delivery_id=OuterRef("id"))
-                .order_by("started_at")
-                .values("started_at")[:1]
-            ),
-        )
         .values(*_CLAIMED, *(f"depends_on__{name}" for name in _NEEDED))
         .get()
     )
@@ -254,7 +249,6 @@ def _take_in_one_statement(
 ) -> dict | None:
     d, a = Delivery._meta.db_table, NetworkAccount._meta.db_table
     p, i = Post._meta.db_table, Institution._meta.db_table
-    attempts = DeliveryAttempt._meta.db_table
     sources = lifecycle.sources("claim")
     # Row-level security applies to every table named here, as to the ORM's queries.
     sql = f"""
@@ -268,7 +262,6 @@ def _take_in_one_statement(
           d.created_at, d.account_id, a.network, a.handle, a.base_url, a.remote_user_id,
           a.status, a.status_reason, a.credentials, a.credentials_version,
           a.rate_limited_until, p.retracted_at, i.publishing_paused, i.slug, d.depends_on_id,
-          (SELECT min(t.started_at) FROM {attempts} AS t WHERE t.delivery_id = d.id),
           (SELECT jsonb_build_array(n.state, n.remote_id, n.remote_url, n.remote)
              FROM {d} AS n WHERE n.id = d.depends_on_id)
     """  # noqa: S608 (table names from the models; every value is a parameter)
@@ -352,8 +345,7 @@ def claim(
             ),
             credentials_version=row["account__credentials_version"],
             copy=None,
-            # A lookup searches from shortly before the first try.
-            first_try_at=(row["first_try_at"] or row["created_at"]) if unconfirmed else None,
+            lookup_since=row["created_at"] if unconfirmed else None,
             attempts=row["attempts"],
             started_at=now,
             retracted=row["post__retracted_at"] is not None,
@@ -516,7 +508,7 @@ def _attempt(claim: Claim, client) -> Outcome:
             claim.payload,
             key=claim.key,
             progress=claim.progress,
-            since=claim.first_try_at,
+            since=claim.lookup_since,
             may_resend=not claim.lookup_only,
         )
         if found.result == Result.SENT:

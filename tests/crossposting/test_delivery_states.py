@@ -39,12 +39,6 @@ def _texts(stage, network: str) -> list[str]:
     return [r["value"]["text"] for r in fake.records.values()]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Known bug, open in issue 14: a retraction that arrives while a create is claimed "
-    "and on its way can leave the copy on the network (claim, retract, send). Found by this "
-    "test; the first fix (release waiting deliveries after every send) did not close it.",
-)
 def test_no_interleaving_sends_twice_or_loses_a_delivery(stage, monkeypatch):
     counter = iter(range(10**6))
     # X's duplicate-content check would hide a resend: only our reconciliation may prevent it.
@@ -143,3 +137,28 @@ def test_no_interleaving_sends_twice_or_loses_a_delivery(stage, monkeypatch):
             suppress_health_check=list(HealthCheck),
         ),
     )
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_retracted_post_loses_the_copy_a_worker_sent_after_its_lease_ran_out(stage, network):
+    """Found by the test above: the worker's clock ran ahead of the network's, so a lookup from
+    its first try missed the copy, and the retracted post kept it. Lookups start at the
+    delivery's creation."""
+    monkey_clock = timezone.now() + timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS + 1)
+    post = stage.publish("Sent after the lease", networks=list(NETWORKS))
+    create = next(d for d in stage.deliveries(post) if d.network == network)
+    taken = delivery.claim(create.id, stage.institution.id, "w1", now=monkey_clock)
+    stage.retract(post)
+    later = monkey_clock + timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS + 1)
+    delivery.sweep_institution(stage.institution.id, now=later, enqueue=False)
+    # The copy reaches the network, but the lease is gone: the answer is not recorded.
+    delivery.record(taken, delivery.perform(taken))
+    assert _texts(stage, network).count(create.payload["text"]) == 1
+
+    stage.run()
+
+    (create,) = stage.deliveries(post, kind=DeliveryKind.CREATE, network=network)
+    assert create.state == DeliveryState.SENT  # found on the network, then deleted
+    assert _texts(stage, network).count(create.payload["text"]) == 0
+    (delete,) = stage.deliveries(post, kind=DeliveryKind.DELETE)
+    assert delete.state == DeliveryState.SENT
