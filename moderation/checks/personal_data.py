@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterator
 
@@ -30,6 +31,15 @@ _EMAIL = re.compile(
     r"(?:com|de|org|net|at|ch|uk|eu|info|io|edu|gov|social)(?!\w)"
 )
 
+# A role address names a desk, not a person ("info@", "sekretariat@"): shown, not a risk.
+_ROLE_LOCAL_PARTS = frozenset(
+    ["info", "kontakt", "contact", "office", "sekretariat", "empfang", "reception", "anmeldung",
+     "termine", "appointments", "presse", "press", "media", "hello", "hallo", "service",
+     "verwaltung", "schulleitung", "admissions", "enquiries", "inquiries", "bewerbung",
+     "bewerbungen", "jobs", "careers", "karriere", "poststelle", "datenschutz", "privacy",
+     "zentrale", "mail", "post", "team", "support"]
+)  # fmt: skip
+_LOCAL_PART = re.compile(r"[a-z0-9._%+-]+")
 _AT_WORD = re.compile(rf"{_OPEN}\s*at\s*{_CLOSE}|\sat\s")
 
 
@@ -41,6 +51,12 @@ class EmailCheck(Check):
         if "@" not in text.folded and not _AT_WORD.search(text.folded):
             return  # most texts: no address can be in them
         for match in _EMAIL.finditer(text.folded):
+            local = _LOCAL_PART.match(match.group())
+            if local and local.group().strip(" ._-") in _ROLE_LOCAL_PARTS:
+                yield self.finding(
+                    text, *match.span(), _("A role address, not a person's."), severity="info"
+                )
+                continue
             yield self.finding(text, *match.span(), _("An e-mail address."))
 
 
@@ -63,6 +79,8 @@ _HOTLINE = re.compile(
     r"(?:notruf|seelsorge|hotline|helpline|sorgentelefon|kummer|childline|samaritans|poison"
     r"|krisendienst|krisentelefon|bereitschaftsdienst|notdienst)\w*\W+(?:\w+\W+){0,3}$"
 )
+# "089 123456-0": the German way of writing an institution's switchboard.
+_SWITCHBOARD = re.compile(r"\d{3}\s?-\s?0$")
 _REGIONS = {"de": ("DE", "AT", "CH", "GB"), "en": ("GB", "DE", "AT", "CH")}
 # Public hotlines, toll-free and shared-cost numbers are nobody's personal data.
 _SERVICE_TYPES = {
@@ -126,6 +144,11 @@ class PhoneCheck(Check):
                 continue
             if _HOTLINE.search(folded, max(0, match.start() - 40), match.start()):
                 continue  # "Giftnotruf 089 19240": a public helpline, nobody's own number
+            if _SWITCHBOARD.search(candidate):
+                yield self.finding(
+                    text, *match.span(), _("A switchboard number, not a person's."), severity="info"
+                )
+                continue
             yield self.finding(text, *match.span(), _("A phone number."))
 
 
@@ -238,6 +261,13 @@ _BIRTH_HINT = re.compile(
 )
 _BIRTHDAY = re.compile(r"geburtstag|birthday")
 _BORN = re.compile(r"geboren|born|(?<!\w)geb(?:\.|(?!\w))|dob|d\.o\.b|geburtsdatum|date of birth")
+# A birthday and a full date of an earlier year next to it: "hat heute Geburtstag (5.12.1996)".
+_BIRTHDAY_THEN_DATE = re.compile(
+    r"(?<!\w)(?:geburtstag|birthday)(?!\w)[^\n]{0,40}?(?<!\d)"
+    r"(?:\d{1,2}\.\s?\d{1,2}\.\s?|\d{1,2}/\d{1,2}/|\d{1,2}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?"
+    rf"{_MONTH},?\s+|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+)(?P<year>(?:19|20)\d\d)(?!\d)"
+)
+_OUR_BIRTHDAY = re.compile(r"(?:geburtstag|birthday)\W+(?:to\s+|an\s+)?(?:us|uns)(?!\w)")
 _OLD_YEAR = re.compile(r"(?<!\d)1[0-8]\d\d(?!\d)|(?<!\d)190\d(?!\d)")  # before 1910: history
 
 
@@ -264,6 +294,14 @@ class DateOfBirthCheck(Check):
                 folded, max(0, match.start() - 30), match.start()
             ):
                 continue  # "Our school turns 50 today", "Die Kita wird morgen 10 Jahre alt"
+            yield self.finding(text, *match.span(), _("A date of birth."))
+        last_year = datetime.date.today().year - 1
+        for match in _BIRTHDAY_THEN_DATE.finditer(folded):
+            if _OLD_YEAR.search(match.group()) or int(match.group("year")) > last_year:
+                continue  # a historical figure; a party still to come
+            around = folded[max(0, match.start() - 60) : match.end() + 60]
+            if _INSTITUTION_BIRTHDAY.search(around) or _OUR_BIRTHDAY.match(folded, match.start()):
+                continue  # "Happy birthday to us! ... on 1 April 2001 we founded the company"
             yield self.finding(text, *match.span(), _("A date of birth."))
 
 
@@ -322,6 +360,15 @@ _STREET_EN = re.compile(
     r"(?:,?\s+[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}(?!\w))?"
 )
 
+# Swiss French and Italian forms: "Rue de Lausanne 12", "Chemin des Vignes 4", "Via Cantonale 8".
+_STREET_ROMANCE = re.compile(
+    r"(?<![\w-])(?:Rue|Avenue|Av\.|Chemin|Ch\.|Route|Rte|Boulevard|Bd|Quai|Ruelle|Impasse|Place"
+    r"|Via|Viale|Piazza|Piazzetta|Corso|Vicolo|Strada|Salita)\s+"
+    r"(?:(?:de\s+la|de|du|des|della|dello|del|dei|delle|degli|di|al|alla)\s+|[dl]['\u2019])?"
+    r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}"
+    rf"{_HOUSE}{_POSTCODE}"
+)
+
 
 # A public building named right before its address: "im Rathaus, Marktplatz 1", "the town hall,
 # 1 High Street". Where the public meets is no one's private address.
@@ -337,16 +384,32 @@ _PUBLIC_PLACE = re.compile(
 )
 
 
+# The institution giving its own premises: "Unsere Kanzlei: Maximilianstraße 10", "our new
+# office at 2 King Street" (not "my home office", "bei mir in der Praxis").
+_OUR_PREMISES = re.compile(
+    r"(?<!\w)(?:unsere?[rnms]?|our)\s+(?:neue[nrs]?\s+|new\s+|main\s+)?(?:kanzlei|praxis|klinik"
+    r"|schule|buro|buros|office|offices|practice|clinic|school|firm|sitz|hauptsitz|standort"
+    r"|geschaftsstelle|filiale|adresse|anschrift|address|headquarters|hq|raume|premises"
+    r"|sekretariat|empfang|reception)(?!\w)(?:(?!\b(?:mir|mich|my|me|home|zuhause|privat\w*)\b)"
+    r"[^.!?\n]){0,40}$"
+)
+
+
 class StreetAddressCheck(Check):
     name = "personal_data.street_address"
     categories = ("street_address",)
 
     def find(self, text: PreparedText, context: CheckContext) -> Iterator[Finding]:
-        for pattern in (_STREET_DE, _STREET_EN, _STREET_UK_POSTCODE):
+        for pattern in (_STREET_DE, _STREET_EN, _STREET_UK_POSTCODE, _STREET_ROMANCE):
             for match in pattern.finditer(text.plain):
                 start, end = match.span()
                 if pattern is _STREET_DE and _NOT_STREET_WORD.search(match.group().lower()):
                     continue  # "Sportplatz 2", "Bahnsteig 3": places, not addresses
                 if _PUBLIC_PLACE.search(text.plain, max(0, start - 60), start):
+                    continue
+                if _OUR_PREMISES.search(text.folded, max(0, start - 60), start):
+                    yield self.finding(
+                        text, start, end, _("The institution's own address."), severity="info"
+                    )
                     continue
                 yield self.finding(text, start, end, _("A street address."))

@@ -70,6 +70,11 @@ _AGE = re.compile(
     r"|funfzehn|sechzehn|siebzehn)\s+jahre\s+alt"
     r"|(?<!\w)(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen)\s+years?\s+old"
+    # a youth age group: "Spieler (U11)", "our U13 squad" (single digits only with a team word,
+    # "U6" alone is an underground line)
+    r"|(?<![\w./-])u[\s-]?(?P<g>1[0-7])(?!\w)"
+    r"|(?<![\w./-])u[\s-]?(?P<h>[6-9])[\s-]*(?:team|mannschaft|junior\w*|jugend|squad|side"
+    r"|kicker\w*|spieler\w*)(?!\w)"
 )
 # A birth year that makes the person a minor.
 _CHILD_BORN_AFTER = datetime.date.today().year - 18

@@ -355,7 +355,7 @@ def test_institution_kinds_map_to_sectors(kind, sector):
 def test_explanations_follow_the_active_language():
     from django.utils import translation
 
-    (finding,) = run_checks("info@schule.de", DE)
+    (finding,) = run_checks("anna.berg@schule.de", DE)
     with translation.override("en"):
         assert str(finding.explanation) == "An e-mail address."
 
@@ -435,3 +435,78 @@ def test_insider_flag_covers_the_unreleased_figure_of_its_sentence():
     flags = [f for f in run_checks(text, context) if f.category == "insider_financial"]
     assert len(flags) == 1
     assert "31 Mio" in flags[0].matched
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Das Siegtor schoss Mats, unser jüngster Spieler (U12).", "de"),
+        ("Well done to Evie from our U9 squad for her first goal!", "en"),
+        ("Our star of the week is Noor M. for always helping others!", "en"),
+    ],
+)
+def test_minor_check_reads_youth_age_groups_and_pupil_of_the_week(text, language):
+    context = CheckContext(language=language, sector="school")
+    assert "minor_identified" in categories(text, context)
+
+
+def test_minor_check_leaves_an_underground_line_alone():
+    assert "minor_identified" not in categories("Frau Berger fährt mit der U6 zur Schule.")
+
+
+def test_date_of_birth_check_reads_a_birthday_next_to_a_date_of_an_earlier_year():
+    text = "Alles Gute, Jana! Geburtstag hat sie heute, zur Erinnerung: 7.12.1991 😊"
+    assert found(text, "date_of_birth")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Geburtstagsfeier des Fördervereins am 12.12.2099 in der Aula.",
+        "Happy birthday to us! On 3 May 1999 we opened our first shop.",
+    ],
+)
+def test_date_of_birth_check_leaves_parties_to_come_and_our_own_birthday_alone(text):
+    assert found(text, "date_of_birth") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Apéro chez moi: Chemin des Vignes 4, 1009 Pully", "Chemin des Vignes 4, 1009 Pully"),
+        ("Grigliata da me, Via Cantonale 8a a Lugano", "Via Cantonale 8a"),
+    ],
+)
+def test_street_address_check_reads_swiss_french_and_italian_streets(text, expected):
+    assert found(text, "street_address") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Fragen an unser Sekretariat: sekretariat@realschule-ost.de", "email"),
+        ("Write to admissions [at] hillside-academy [dot] org", "email"),
+        ("Zentrale: 0711 98765-0", "phone"),
+        ("Unsere Praxis: Goethestraße 14, 70173 Stuttgart", "street_address"),
+        ("Our new office is at 12 King Street, Leeds.", "street_address"),
+    ],
+)
+def test_role_addresses_switchboards_and_our_premises_are_shown_as_info(text, category):
+    context = CheckContext(language="de" if "Unsere" in text or "Zentrale" in text else "en",
+                           sector="company")  # fmt: skip
+    flags = [f for f in run_checks(text, context) if f.category == category]
+    assert [f.severity for f in flags] == ["info"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Schreib mir: lena.info@gmx.de", "email"),
+        ("Ruf mich an: 0711 98765-20", "phone"),
+        ("Grillen bei mir, unser Team trifft sich in der Goethestraße 14.", "street_address"),
+        ("Our team meets at my home office, 12 King Street.", "street_address"),
+    ],
+)
+def test_personal_contacts_next_to_role_words_stay_warnings(text, category):
+    flags = [f for f in run_checks(text, DE) if f.category == category]
+    assert [f.severity for f in flags] == ["warning"]
