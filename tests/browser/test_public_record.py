@@ -11,6 +11,7 @@ import mf2py
 import pytest
 from django.urls import reverse
 
+from feeds import services
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.helpers import horizontal_overflow, public_world
 from tests.feeds.test_public_pages import correct
@@ -87,14 +88,91 @@ def test_staff_rows_line_up_with_or_without_a_photo(server, world, page, screen,
     assert set(titles) <= set(names), titles
 
 
-def test_an_earlier_version_opens_at_its_own_anchor(server, world, page):
-    page.set_viewport_size(PHONE)
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize(("screen", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_an_earlier_version_opens_at_its_own_anchor(
+    server, world, page, screenshots_dir, language, screen, viewport
+):
+    page.set_viewport_size(viewport)
     permalink = world.paths()["permalink"]
-    page.goto(f"{server.url}{permalink}#version-1")
+    page.goto(f"{server.url}{permalink}?lang={language}#version-1")
     earlier = page.locator("#version-1")
     assert earlier.is_visible()
+    # The reader lands on it: its start is within the window, not below the fold.
+    top = earlier.bounding_box()["y"]
+    assert 0 <= top < viewport["height"], top
+    page.screenshot(path=screenshots_dir / f"record-earlier-version-{language}-{screen}.png")
     assert "Sports day is on Friday" in earlier.inner_text()
-    assert "until" in earlier.inner_text()
+    until = "until" if language == "en" else "bis"
+    assert until in earlier.inner_text()
+    for time in earlier.locator("time").all_inner_texts():
+        assert ZONE.search(time.strip()), time
+
+
+# The text of each line an address in a post's text takes on the screen.
+ADDRESS_LINES = """els => els.filter(a => /^https?:/.test(a.textContent)).map(a => {
+    const lines = [];
+    let top = null, line = '';
+    const walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < node.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const rect = range.getBoundingClientRect();
+            if (top !== null && rect.top - top > 2) { lines.push(line); line = ''; }
+            top = rect.top;
+            line += node.data[i];
+        }
+    }
+    lines.push(line);
+    return lines;
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize(("screen", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_addresses_in_a_post_break_only_after_a_slash_dot_or_hyphen(
+    server, world, page, language, screen, viewport
+):
+    page.set_viewport_size(viewport)
+    broken = []
+    for name in ("permalink", "institution", "profile"):
+        page.goto(f"{server.url}{world.paths()[name]}?lang={language}")
+        addresses = page.eval_on_selector_all(".e-content a", ADDRESS_LINES)
+        assert addresses, name
+        for lines in addresses:
+            for line in lines[:-1]:
+                assert line[-1] in "/.-", (name, lines)
+            broken += [lines] if len(lines) > 1 else []
+    if screen == "phone":
+        assert broken  # the address is longer than a phone's line: it did break, cleanly
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize(("screen", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
+def test_a_retracted_permalink_says_when_and_why_and_nothing_of_the_text(
+    server, world, page, screenshots_dir, language, screen, viewport
+):
+    a = world.cast.a
+    reason = "The date was not confirmed by the city."
+    services.retract_post(world.post, by=a.reviewer, reason=reason)
+    page.set_viewport_size(viewport)
+    permalink = world.paths()["permalink"]
+    assert page.goto(f"{server.url}{permalink}?lang={language}").status == 200
+    page.screenshot(path=screenshots_dir / f"record-retracted-{language}-{screen}.png")
+    overflow = horizontal_overflow(page)
+    assert overflow["scrollWidth"] <= overflow["width"], overflow
+    text = page.inner_text("body")
+    assert reason in text
+    assert "Sports day" not in text and "timetable" not in text
+    assert page.locator("img.u-photo, .post__images img").count() == 0
+    times = page.eval_on_selector_all(
+        "main time", "els => els.map(e => [e.textContent.trim(), e.getClientRects().length])"
+    )
+    assert len(times) == 2  # retracted on ..., originally published ...
+    for time, lines in times:
+        assert ZONE.search(time) and lines == 1, time
 
 
 def test_microformats_as_mf2py_reads_them(server, world, page):
