@@ -301,9 +301,13 @@ def _is_adult(text: PreparedText, start: int, end: int) -> bool:
     window = text.folded[max(0, start - 45) : start]
     separators = list(_SEPARATOR.finditer(window))
     before = window[separators[-1].end() :] if separators else window
-    hits = list(adults.finditer(before))
-    adult = hits[-1] if hits else None  # the role word nearest the name
     children = lexicon_pattern("", "minor_identified", "child_words")
+    hits = list(adults.finditer(before))
+    if hits and children is not None:
+        # "sixth former" holds "former": inside a child word, no adult
+        inside = [c.span() for c in children.finditer(before)]
+        hits = [h for h in hits if not any(lo <= h.start() < hi for lo, hi in inside)]
+    adult = hits[-1] if hits else None  # the role word nearest the name
     child_after = (
         children is not None and adult is not None and children.search(before, adult.end())
     )

@@ -260,6 +260,16 @@ class HealthDataCheck(Check):
                 continue
             if markers is not None and lo < hi and markers.search(folded, lo, hi):
                 continue  # "Dr. Weber spricht über Diabetes": a topic of the person
+            if (
+                mention.doctor
+                and markers is not None
+                and mention.start >= span[1]
+                and (
+                    markers.search(folded, s_start, span[0])
+                    or markers.search(folded, mention.end, min(s_end, mention.end + 25))
+                )
+            ):
+                continue  # "Vortrag: Diabetes im Alter - Dr. Weber erklärt": the doctor's topic
             distance = abs(mention.start - span[0]) + (1000 if mention.kind == "room" else 0)
             if best is None or distance < best[0]:
                 best = (distance, mention)

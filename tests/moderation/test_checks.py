@@ -510,3 +510,43 @@ def test_role_addresses_switchboards_and_our_premises_are_shown_as_info(text, ca
 def test_personal_contacts_next_to_role_words_stay_warnings(text, category):
     flags = [f for f in run_checks(text, DE) if f.category == category]
     assert [f.severity for f in flags] == ["warning"]
+
+
+def test_a_sixth_former_is_a_pupil_not_a_former_one():
+    text = "Thanks to sixth-former Ruby Walsh, who ran the school's climate week."
+    assert "minor_identified" in categories(text, EN)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("H1 margin hit 11%, results out on the 28th \u2013 keep quiet till then!", "en"),
+        ("Psst, nicht weitersagen: Wir gehen nächstes Jahr an die Börse.", "de"),
+    ],
+)
+def test_insider_check_reads_more_ways_of_keeping_news_back(text, language):
+    context = CheckContext(language=language, sector="company")
+    assert "insider_financial" in categories(text, context)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Congratulations Tom \u2013 baby Ada arrived safely on 2 December 2026!",
+        "Quiz champion: Sam (b. 14/02/1985) from accounts.",
+    ],
+)
+def test_date_of_birth_check_reads_a_baby_arriving_and_b_for_born(text):
+    assert found(text, "date_of_birth", EN)
+
+
+def test_date_of_birth_check_leaves_a_parcel_arriving_alone():
+    assert found("The new laptops arrived on 2 December 2026.", "date_of_birth", EN) == []
+
+
+def test_health_check_leaves_a_doctors_talk_named_after_its_topic_alone():
+    context = CheckContext(language="de", sector="clinic")
+    text = "Infoabend: Rheuma im Alltag \u2013 Dr. Lindqvist erklärt neue Therapien."
+    assert "health_data" not in categories(text, context)
+    ill = "Nach der Rheuma-Diagnose ist Dr. Lindqvist jetzt in Teilzeit."
+    assert "health_data" in categories(ill, context)
