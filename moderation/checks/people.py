@@ -266,6 +266,9 @@ _ABBREVIATION = re.compile(
 )
 
 
+_AGE_AFTER = re.compile(r"\s?(?:,\s?\d{1,3}\s?,|\(\s?\d{1,3}\s?\))")
+
+
 def sentences(text: PreparedText) -> list[tuple[int, int]]:
     """The sentences of the prepared text as spans (abbreviations and ordinals do not end one)."""
     cached = text.cache.get("sentences")
@@ -398,7 +401,8 @@ def mentions(text: PreparedText, *, guess_names: bool = False) -> list[Mention]:
         if " ".join(folded[match.start() : end].split()) in famous:
             continue  # "Albert Einstein", "Tom Gates": known to everyone, nobody's pupil
         adult = _is_adult(text, match.start(), end)
-        unsure = kind == "given" and word in ambiguous
+        # "Grace, 34," or "Hope (7)": a word given an age is a name
+        unsure = kind == "given" and word in ambiguous and not _AGE_AFTER.match(plain, end)
         found.append(Mention(match.start(), end, kind, adult=adult, ambiguous=unsure))
     for match in _LOWERCASE_NAME_WITH_CLASS.finditer(plain):  # "kaan aus der 2b" (typed lowercase)
         start, end = match.span("name")

@@ -19,11 +19,13 @@ from moderation.checks.text import PreparedText
 # hyphen) does not start an address. "user@instance.social" without the leading "@" is an
 # address as far as anyone reading it can tell, and is flagged.
 _OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
-_AT = rf"(?:\s?@\s?|\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*)"
-_DOT = rf"(?:\.|\s*{_OPEN}\s*(?:dot|punkt|\.)\s*{_CLOSE}\s*)"
+# "(a)" for "at" only when glued to both parts: "p.hahn(a)firma.de", not "Punkt (a) firma.de"
+_AT = rf"(?:\s?@\s?|\s*{_OPEN}\s*(?:at|@)\s*{_CLOSE}\s*|\(a\)(?=\w))"
+# also spaced out: "alex . morgan @ outlook . com"
+_DOT = rf"(?:\.|\s*{_OPEN}\s*(?:dot|punkt|\.)\s*{_CLOSE}\s*|\s\.\s)"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _EMAIL = re.compile(
-    rf"(?<![\w.@+%-])[a-z0-9](?:[a-z0-9._%+-]{{0,63}}[a-z0-9_])?{_AT}"
+    rf"(?<![\w.@+%-])[a-z0-9](?:[a-z0-9._%+-]{{0,63}}[a-z0-9_])?(?:\s\.\s[a-z0-9_]+)*{_AT}"
     rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[a-z]{{2,24}}(?![\w-])"
     # spelled out without brackets: "anna dot berg at schule dot de"
     rf"|(?<![\w.@])[a-z0-9]+(?:(?:\.|\s+dot\s+|\s+punkt\s+)[a-z0-9]+)*\s+at\s+{_LABEL}"
@@ -40,7 +42,7 @@ _ROLE_LOCAL_PARTS = frozenset(
      "zentrale", "mail", "post", "team", "support"]
 )  # fmt: skip
 _LOCAL_PART = re.compile(r"[a-z0-9._%+-]+")
-_AT_WORD = re.compile(rf"{_OPEN}\s*at\s*{_CLOSE}|\sat\s")
+_AT_WORD = re.compile(rf"{_OPEN}\s*at\s*{_CLOSE}|\sat\s|\(a\)\w")
 
 
 class EmailCheck(Check):
@@ -67,7 +69,7 @@ _PHONE = re.compile(
     r"(?<![\w+/.,:-])(?<!\d[ /-])(?:"
     r"(?P<intl>(?:\+|00)[1-9]\d{0,2}[ /-]?(?:\(0\)[ /-]?)?\(?\d{1,5}\)?(?:[ /-]{0,3}\d{1,8}){1,5})"
     r"|(?P<national>\(0\d{1,5}\)[ /-]?\d{2,8}(?:[ -]\d{1,8}){0,4}"
-    r"|0\d{1,5}(?:[ /-]|\s[/-]\s)?\d{2,8}(?:[ -]\d{1,8}){0,4})"
+    r"|0\d{1,5}(?:[ /-]|\s[/\u2013-]\s)?\d{2,8}(?:[ -]\d{1,8}){0,4})"
     r"|(?P<us>\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4})"
     r")(?!\w|[.,]\d)"
 )

@@ -180,6 +180,11 @@ class MinorIdentifiedCheck(Check):
 _FOLLOWING = re.compile(r"[\s-]+(\w+(?:\s+\w+)?)")
 _PROPER_NOUN = re.compile(r"[A-Z]\w*(?:\s+[A-Z]\w*)*\s+[A-Z][a-z]")
 _POSSESSIVE = re.compile(r"(?<!\w)(?:his|her|their|seine[mnrs]?|ihre[mnrs]?)\s+(?:\w+\s+)?$")
+_ON_WARD = re.compile(
+    r"(?<!\w)(?:on|in|auf|im|to|zur|from|von)\s+(?:the\s+|our\s+|der\s+|unserer\s+|die\s+"
+    r"|unsere\s+)?$"
+)
+_PATIENT_WORD = re.compile(r"(?<!\w)(?:patient|patientin|bewohner|bewohnerin|resident)(?!\w)")
 _PRONOUN = re.compile(r"(?<!\w)(?:er|sie|ihm|ihr\w*|sein\w*|he|she|him|his|her|hers)(?!\w)")
 
 
@@ -208,8 +213,10 @@ class HealthDataCheck(Check):
 
             if any(_overlaps(span, (m.start, m.end)) and m.kind != "room" for m in people):
                 continue  # "Dr. Krebs": a surname, not a diagnosis
-            if self._is_topic(folded, match, heads, exact) and not _POSSESSIVE.search(
-                folded, max(0, span[0] - 25), span[0]
+            if (
+                self._is_topic(folded, match, heads, exact)
+                and not _POSSESSIVE.search(folded, max(0, span[0] - 25), span[0])
+                and not self._patient_on_ward(text, span)
             ):
                 continue  # but "his cardiac rehab programme" is his
             subject = self._subject(text, span, people, markers)
@@ -217,6 +224,16 @@ class HealthDataCheck(Check):
                 continue
             start, end = min(subject.start, span[0]), max(subject.end, span[1])
             yield self.finding(text, start, end, _("Health data of an identifiable person."))
+
+    @staticmethod
+    def _patient_on_ward(text: PreparedText, span: tuple[int, int]) -> bool:
+        """ "our patient on the stroke unit", "Patientin auf der Krebsstation": where a patient
+        lies tells the condition."""
+        folded = text.folded
+        if not _ON_WARD.search(folded, max(0, span[0] - 25), span[0]):
+            return False
+        s_start, s_end = sentence_of(text, span[0])
+        return bool(_PATIENT_WORD.search(folded, s_start, s_end))
 
     @staticmethod
     def _is_topic(
@@ -514,6 +531,21 @@ _DECIDED = re.compile(
 _FIGURES = re.compile(r"zahlen|ergebnis|numbers|figures|results|deal|growth|wachstum|rekord|record")
 
 
+# "Gewinn*" is profit, but "Gewinner", "Gewinnspiel" and "Gewinnchance" are a contest's.
+_CONTEST_WORD = re.compile(r"gewinner|gewinnspiel|gewinnchance|gewinnzahl|gewinnlos|gewinnerin")
+
+
+def _financial_term(terms: re.Pattern | None, folded: str, lo: int, hi: int) -> re.Match | None:
+    """The first strong financial term in the span, not a contest's winner or its results."""
+    if terms is None:
+        return None
+    for match in terms.finditer(folded, lo, hi):
+        if _CONTEST_WORD.match(match.group()) or _NOT_FINANCIAL_RESULTS.match(folded, match.end()):
+            continue
+        return match
+    return None
+
+
 class InsiderFinancialCheck(Check):
     name = "risk.insider_financial"
     categories = ("insider_financial",)
@@ -545,8 +577,8 @@ class InsiderFinancialCheck(Check):
             hi = spans[index + 1][1] if index + 1 < len(spans) else s_end
             if not strong and calendar and calendar.search(folded, s_start, s_end):
                 continue  # "vorläufige Zahlen veröffentlichen wir am 5. März": the calendar
-            term = strong_terms.search(folded, s_start, s_end) if strong_terms else None
-            term = term or (strong_terms.search(folded, lo, hi) if strong_terms else None)
+            term = _financial_term(strong_terms, folded, s_start, s_end)
+            term = term or _financial_term(strong_terms, folded, lo, hi)
             if term is None and weak_terms is not None:
                 # "Zahlen", "results", "million": financial only next to an amount, or in a
                 # company's post after a clear cue ("unter uns: die Zahlen sind super")

@@ -550,3 +550,40 @@ def test_health_check_leaves_a_doctors_talk_named_after_its_topic_alone():
     assert "health_data" not in categories(text, context)
     ill = "Nach der Rheuma-Diagnose ist Dr. Lindqvist jetzt in Teilzeit."
     assert "health_data" in categories(ill, context)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ansprechpartner: j.berger(a)berger-bau.de", "j.berger(a)berger-bau.de"),
+        ("write to sam . lee @ example . org", "sam . lee @ example . org"),
+    ],
+)
+def test_email_check_reads_a_for_at_and_spaced_dots(text, expected):
+    assert found(text, "email") == [expected]
+
+
+def test_email_check_leaves_a_listed_a_alone():
+    assert found("Siehe Punkt (a) und beispiel.de für Details.", "email") == []
+
+
+def test_phone_check_reads_an_en_dash_after_the_area_code():
+    assert found("Privat: 0711 \u2013 23 45 67", "phone") == ["0711 \u2013 23 45 67"]
+
+
+def test_insider_check_leaves_a_contests_winner_alone_and_reads_a_purchase_price():
+    company = CheckContext(language="de", sector="company")
+    text = "Die Gewinnerin der Tombola wird am Freitag bekanntgegeben."
+    assert "insider_financial" not in categories(text, company)
+    english = CheckContext(language="en", sector="company")
+    text = "Strictly confidential: we plan to buy Harlow Foods for $25m."
+    assert "insider_financial" in categories(text, english)
+
+
+def test_health_check_reads_a_patient_on_a_ward_and_a_name_given_an_age():
+    clinic = CheckContext(language="en", sector="clinic")
+    text = "Mr. Osei, our patient on the cancer ward, celebrated his birthday with the nurses."
+    assert "health_data" in categories(text, clinic)
+    text = "Meet Hope, 41, who beat leukaemia and now runs marathons for us."
+    assert "health_data" in categories(text, clinic)
+    assert "health_data" not in categories("Our cancer ward has new armchairs.", clinic)
