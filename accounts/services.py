@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -22,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import audit, errors, second_factor
+from accounts.addresses import absolute_url
 from accounts.models import (
     ApiToken,
     FormerHandle,
@@ -377,7 +377,7 @@ def invitation_url(institution: Institution, secret: str) -> str:
         "accounts:accept-invitation",
         kwargs={"institution_slug": institution.slug, "secret": secret},
     )
-    return f"{settings.PODIUM_BASE_URL}{path}"
+    return absolute_url(path)
 
 
 def _send_invitation(institution: Institution, invitation: Invitation, secret: str) -> None:

@@ -8,7 +8,6 @@ Inside an institution the request already runs in ``tenant_context`` (TenantMidd
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -142,11 +141,6 @@ class PasswordResetView(InvalidFormStatusMixin, auth_views.PasswordResetView):
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-sent")
-
-    @property
-    def extra_email_context(self) -> dict:
-        # Links in e-mail use the canonical address, not whatever Host header arrived.
-        return {"base_url": settings.PODIUM_BASE_URL}
 
 
 class PasswordResetSentView(auth_views.PasswordResetDoneView):

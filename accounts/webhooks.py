@@ -39,11 +39,13 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import audit, outbound
+from accounts.addresses import absolute_url
 from accounts.errors import Conflict, DomainError
 from accounts.models import (
     AuditEvent,
@@ -669,7 +671,7 @@ def _tell_admins(institution_id: int, endpoint_id: int) -> None:
         recipients = [member.user.email for member in admins]
     if endpoint is None or not recipients:
         return
-    link = f"{settings.PODIUM_BASE_URL}/{institution.slug}/manage/webhooks/{endpoint.id}/"
+    link = absolute_url(reverse("accounts:webhook-endpoint", args=[institution.slug, endpoint.id]))
     with translation.override(institution.locale):
         subject = _("Webhook endpoint switched off: %(url)s") % {"url": endpoint.url[:100]}
         body = _(

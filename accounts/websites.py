@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, outbound
+from accounts.addresses import absolute_url
 from accounts.models import Institution
 from accounts.publicread import public_content_changed
 
@@ -47,7 +48,7 @@ class _Target:
 
 def podium_page(institution: Institution) -> str:
     """The address the website must link to with rel="me"."""
-    return settings.PODIUM_BASE_URL + reverse("feeds:institution", args=[institution.slug])
+    return absolute_url(reverse("feeds:institution", args=[institution.slug]))
 
 
 def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -7,11 +7,11 @@ Sets up as ``bench.public_read`` does (its database, seeding, production setting
 cache off), then renders each page a shortcut serves through Django's whole middleware stack in
 one process, alternately with the shortcut and with the library call put back in its place:
 
-- dates: ``feeds.public.views.Dates`` against ``django.utils.dateformat`` (``date`` filter);
-- addresses: route templates (``syndication._route``) against ``reverse()`` for each address;
+- dates: ``feeds.public.dates.Dates`` against ``django.utils.dateformat`` (``date`` filter);
+- addresses: route templates (``addresses._route``) against ``reverse()`` for each address;
 - compiled reads: ``queries._compiled_rows`` keeping compiled SQL against building and
   compiling the queryset on every call, as Django does;
-- plain text of post HTML: ``syndication.text_of``'s tag pattern against ``nh3.clean``.
+- plain text of post HTML: ``text.text_of``'s tag pattern against ``nh3.clean``.
 
 A shortcut earns its place when a page it serves gains at least 10% (``GOAL``): requests per
 second with it over requests per second with the library call, median over rounds, each round
@@ -82,12 +82,12 @@ def library_dates() -> Iterator[None]:
 def library_addresses() -> Iterator[None]:
     from django.urls import reverse
 
-    from feeds.public import syndication
+    from feeds.public import addresses
 
     def route(name: str) -> Callable[..., str]:
         return lambda *args: reverse(name, args=args)
 
-    with _patched(syndication, "_route", route):
+    with _patched(addresses, "_route", route):
         yield
 
 
@@ -112,21 +112,22 @@ def library_text_of() -> Iterator[None]:
 
     import nh3
 
-    from feeds.public import syndication
+    from feeds.public import syndication, text
 
     def text_of(body_html: str) -> str:
         return " ".join(html.unescape(nh3.clean(body_html, tags=set())).split())
 
-    with _patched(syndication, "text_of", text_of):
+    # The pages call text.text_of; the feeds their own name of it.
+    with _patched(text, "text_of", text_of), _patched(syndication, "text_of", text_of):
         yield
 
 
 # (shortcut, where it lives, library path, pages it serves)
 SHORTCUTS = [
-    ("dates", "feeds.public.views.Dates", library_dates, ["institution page", "permalink"]),
+    ("dates", "feeds.public.dates.Dates", library_dates, ["institution page", "permalink"]),
     (
         "addresses",
-        "feeds.public.syndication._route",
+        "feeds.public.addresses._route",
         library_addresses,
         ["institution page", "profile page", "atom feed"],
     ),
@@ -136,7 +137,7 @@ SHORTCUTS = [
         library_reads,
         ["institution page", "profile page", "permalink", "atom feed"],
     ),
-    ("plain text", "feeds.public.syndication.text_of", library_text_of, ["atom feed", "permalink"]),
+    ("plain text", "feeds.public.text.text_of", library_text_of, ["atom feed", "permalink"]),
 ]
 
 

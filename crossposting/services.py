@@ -291,7 +291,7 @@ def _render(post: Post, revision: Revision, network: str, limit: int | None = No
     """The parts the network is sent, as frozen JSON, from the text renderers (``limit``: the
     account's own, a Mastodon instance's ``max_characters``; None: the network's)."""
     from crossposting import text
-    from feeds.api import post_permalink
+    from feeds.public.addresses import post_permalink
 
     images = [
         text.Image(url_or_path=attachment.media.image.name, alt_text=attachment.alt_text)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import urljoin
 
 from django import forms
-from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
@@ -39,6 +37,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.addresses import absolute_url
 from accounts.api.access import InstitutionViewSet, schema_generation
 from accounts.api.pagination import CursorPagination
 from accounts.api.parsers import JSONParser, MultiPartParser
@@ -52,7 +51,7 @@ from accounts.api.validation import (
     validated,
 )
 from accounts.errors import DomainError
-from accounts.models import Institution, Membership
+from accounts.models import Membership
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission
 from feeds import services
@@ -68,17 +67,10 @@ from feeds.models import (
     PostState,
     Revision,
 )
-from feeds.public.syndication import PublicAddresses
+from feeds.public.addresses import PublicAddresses, post_permalink
 from feeds.services import AttachmentInput, PostContent
 
 MAX_RETRACTION_REASON = 1000
-
-
-def absolute_url(path_or_url: str) -> str:
-    """An address as readers outside see it: relative paths are put under PODIUM_BASE_URL."""
-    if path_or_url.startswith("/"):
-        return settings.PODIUM_BASE_URL + path_or_url
-    return urljoin(settings.PODIUM_BASE_URL + "/", path_or_url)
 
 
 def image_url(serializer: serializers.Serializer, file) -> str | None:
@@ -89,12 +81,6 @@ def image_url(serializer: serializers.Serializer, file) -> str | None:
     request = serializer.context["request"]
     institution = getattr(request, "_request", request).institution
     return absolute_url(PublicAddresses(institution.slug).image(file.name))
-
-
-def post_permalink(institution: Institution, post: Post) -> str:
-    return absolute_url(
-        reverse("feeds:post", kwargs={"institution_slug": institution.slug, "post_id": post.id})
-    )
 
 
 # Output shapes ------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from enum import Enum
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -42,6 +41,7 @@ from feeds.models import (
     Revision,
 )
 from feeds.public import syndication
+from feeds.public.addresses import PublicAddresses
 from feeds.rendering import Entities, mentioned_handles, render_body
 from feeds.scheduling import check_publish_time
 
@@ -119,7 +119,8 @@ def _validate(content: PostContent) -> PostContent:
 
 
 def profile_url(institution: Institution, handle: str) -> str:
-    return reverse("feeds:profile", kwargs={"institution_slug": institution.slug, "handle": handle})
+    """The profile's site-relative address, as mentions in rendered texts link to it."""
+    return PublicAddresses(institution.slug).profile(handle)
 
 
 def _entities(institution: Institution, body: str) -> Entities:

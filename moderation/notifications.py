@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from accounts.addresses import absolute_url
 from accounts.models import Institution, Membership, Role
 from feeds.models import Post, PostState
 from moderation.models import Decision, NotificationPreference, Policy, SentNotice, Verdict
@@ -40,7 +40,7 @@ def _wants(membership: Membership, kind: str) -> bool:
 
 def _url(name: str, institution: Institution, **kwargs: object) -> str:
     path = reverse(name, kwargs={"institution_slug": institution.slug, **kwargs})
-    return f"{settings.PODIUM_BASE_URL}{path}"
+    return absolute_url(path)
 
 
 def send_notice(

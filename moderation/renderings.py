@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from crossposting.models import PostTarget
 from crossposting.text import RenderError, RenderInput, measure, render
 from crossposting.text.rendering import Image
-from feeds.api import post_permalink
 from feeds.models import Attachment, Post, Revision
+from feeds.public.addresses import post_permalink
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from functools import wraps
 from http import HTTPStatus
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.addresses import absolute_url
 from accounts.errors import DomainError
 from accounts.publicread import public_view
 
@@ -98,7 +98,7 @@ PROBLEMS_PATH = "/api/v1/problems/"
 
 def problem_type(code: str) -> str:
     """The absolute, stable URI naming the problem type of ``code``."""
-    return f"{settings.PODIUM_BASE_URL}{PROBLEMS_PATH}{code}"
+    return absolute_url(f"{PROBLEMS_PATH}{code}")
 
 
 def problem_title(code: str, status: int, title: object = None) -> str:

@@ -7,12 +7,19 @@ from datetime import UTC, datetime
 
 from django import template
 
-from accounts import localtime
+from accounts import addresses, localtime
 from accounts.localtime import local_time_text
 from accounts.models import Institution, Membership, Scope
 from accounts.permissions import Permission, has_permission
 
 register = template.Library()
+
+
+@register.filter
+def absolute_url(path: str) -> str:
+    """``{{ path|absolute_url }}``: a link in e-mail, under ``PODIUM_BASE_URL`` (never the
+    request's host)."""
+    return addresses.absolute_url(path)
 
 
 @register.filter

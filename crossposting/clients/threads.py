@@ -13,6 +13,7 @@ from datetime import datetime
 import httpx
 from django.utils.translation import gettext as _
 
+from accounts.addresses import absolute_url
 from crossposting.clients.base import (
     MEDIA_WAIT_SECONDS,
     Copy,
@@ -22,7 +23,7 @@ from crossposting.clients.base import (
     Result,
     later,
 )
-from feeds.public.syndication import PublicAddresses, absolute_url
+from feeds.public.addresses import PublicAddresses
 
 RATE_CODES = {4, 17, 32, 613}
 AUTH_CODES = {190, 102}

@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.addresses import absolute_url
 from crossposting.connect import flows
 from crossposting.connect.errors import AuthorisationRefused, NotThatKindOfServer
 from crossposting.models import Network
@@ -123,7 +124,7 @@ def redirect_uri() -> str:
 
 
 def metadata_url() -> str:
-    return settings.PODIUM_BASE_URL + reverse("crossposting:bluesky-client-metadata")
+    return absolute_url(reverse("crossposting:bluesky-client-metadata"))
 
 
 def is_loopback_client() -> bool:

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.addresses import absolute_url
 from accounts.models import Institution
 from accounts.tenancy import tenant_context
 from crossposting import credentials
@@ -84,7 +85,7 @@ class Pkce:
 
 def redirect_uri(network: str) -> str:
     """The callback address registered with each network (one for the whole installation)."""
-    return settings.PODIUM_BASE_URL + reverse("crossposting:connect-callback", args=[network])
+    return absolute_url(reverse("crossposting:connect-callback", args=[network]))
 
 
 def client_id(network: str) -> str:

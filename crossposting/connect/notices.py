@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.addresses import absolute_url
 from accounts.models import Membership, Role
 from accounts.tenancy import tenant_context
 from crossposting.models import Network, NetworkAccount, NetworkAccountNotice
@@ -37,7 +38,7 @@ def owners(account: NetworkAccount) -> list[Membership]:
 
 def _page(account: NetworkAccount) -> str:
     slug = account.institution.slug
-    return settings.PODIUM_BASE_URL + reverse("crossposting:networks", args=[slug])
+    return absolute_url(reverse("crossposting:networks", args=[slug]))
 
 
 def _send(account: NetworkAccount, member: Membership, kind: str, key: str, template: str) -> bool:

@@ -4,7 +4,8 @@ and a member's posts, and the sitemaps; and the addresses of the public pages.
 Atom and RSS are written by Django's syndication framework (``django.utils.feedgenerator``'s
 ``Atom1Feed`` and ``Rss201rev2Feed``, with what the record needs: RSS items' ``atom:updated``,
 Atom's RFC 6721 tombstones), from rows read once; a JSON Feed 1.1 beside them. Every address
-in them is absolute, built from ``settings.PODIUM_BASE_URL``; the request's host is never used.
+in them is absolute (``feeds.public.addresses``: from ``PODIUM_BASE_URL``, never the request's
+host).
 
 Item ids are tag URIs (RFC 4151), fixed into ``Post.tag_id`` when the post is first published
 (``tag:<PODIUM_TAG_AUTHORITY>,<date>:post/<id>``), never taken from a request's host; posts
@@ -20,22 +21,17 @@ Texts are the precomputed, sanitised ``Revision.body_html``; nothing is rendered
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
 from io import StringIO
 from urllib.parse import urlsplit
 
-import nh3
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.encoding import iri_to_uri
 from django.utils.feedgenerator import (
     Atom1Feed,
@@ -48,160 +44,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.xmlutils import SimplerXMLGenerator
 
+from accounts.addresses import absolute_uri, absolute_url
 from accounts.localtime import local_time_text
 from accounts.models import Institution
 from feeds.public import queries
+from feeds.public.addresses import PublicAddresses, media_url, stored_file_url
 from feeds.public.queries import FeedPost, PublicImage, PublicProfile
-from feeds.rendering import ALLOWED_TAGS, excerpt
+from feeds.public.text import hashtags_of, text_of
+from feeds.rendering import excerpt
 
 FEED_LENGTH = 50
 # The sitemap protocol allows 50,000 addresses per file; above that an index lists the files.
 SITEMAP_LIMIT = 50_000
-# Hashtags as feeds.rendering marks them up in body_html (the page's p-category), so feeds list
-# exactly the tags the page shows (never one inside a link or code).
-_HASHTAG_RE = re.compile(r'<span class="p-category hashtag">#([^<]+)</span>')
 # Site-relative links in sanitised post HTML (mentions link to profiles as "/slug/@handle/").
 _RELATIVE_HREF_RE = re.compile(r'href="/(?!/)')
-# A tag as nh3 writes the tags feeds.rendering allows.
-_SANITISED_TAG_RE = re.compile(
-    r"</?(?:" + "|".join(sorted(ALLOWED_TAGS)) + r')(?:\s+[a-z-]+="[^"]*")*\s*/?>'
-)
-
-
-# Addresses -------------------------------------------------------------------------------------
-
-
-def absolute_url(path: str) -> str:
-    """An absolute address on this installation (feeds, sitemaps and meta tags need them)."""
-    return settings.PODIUM_BASE_URL + path
-
-
-def media_path(name: str) -> str:
-    """The address of a stored file by its name, as ``FieldFile.url`` gives it."""
-    return default_storage.url(name)
-
-
-def media_url(file) -> str:
-    """The absolute address of an uploaded file (relative MEDIA_URL made absolute)."""
-    return _absolute(file.url)
-
-
-def stored_file_url(name: str) -> str:
-    """The absolute address of a stored file by its name (rows carry names, not files)."""
-    return _absolute(media_path(name))
-
-
-def _absolute(url: str) -> str:
-    return url if urlsplit(url).scheme else absolute_url(url)
-
-
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): pages with route
-# templates against reverse() for each address: institution page +26%/+37%, profile page
-# +31%/+27%, atom feed +36%/+20%. Held equal to reverse() for every public route by
-# tests/feeds/test_public_shortcuts.py.
-# Routes as templates. A page links to dozens of profiles and posts, and reverse() costs tens
-# of microseconds a call; so each public route is reversed once per process (and URLconf and
-# script prefix) with stand-ins for its arguments, and addresses are filled in from the parts
-# between them. The arguments of these routes (slugs, handles, ids, feed formats) pass their
-# URL converters unchanged and need no quoting, so the result is what reverse() gives.
-_SLUG, _HANDLE, _ID, _FORMAT = "slug0stand0in", "handle0stand0in", "987654321987654321", "atom"
-_STAND_INS = {
-    "feeds:landing": (),
-    "feeds:institution": (_SLUG,),
-    "feeds:staff": (_SLUG,),
-    "feeds:sitemap": (_SLUG,),
-    "feeds:profile": (_SLUG, _HANDLE),
-    "feeds:post": (_SLUG, _ID),
-    "feeds:institution-feed": (_SLUG, _FORMAT),
-    "feeds:profile-feed": (_SLUG, _HANDLE, _FORMAT),
-    "feeds:post-image": (_SLUG, "name0stand0in"),
-}
-
-
-@lru_cache(maxsize=64)
-def _route_parts(urlconf: str, script_prefix: str, name: str) -> tuple[str, ...]:
-    """The literal parts of a route around its arguments (empty: reverse it each time)."""
-    stand_ins = _STAND_INS[name]
-    parts = [reverse(name, urlconf=urlconf, args=stand_ins)]
-    for stand_in in stand_ins:
-        head, found, tail = parts.pop().partition(stand_in)
-        if not found or stand_in in tail:
-            return ()
-        parts += [head, tail]
-    return tuple(parts)
-
-
-def _route(name: str) -> Callable[..., str]:
-    """A function giving ``reverse(name, args=args)`` for the route's arguments."""
-    urlconf = get_urlconf() or settings.ROOT_URLCONF
-    parts = _route_parts(urlconf, get_script_prefix(), name)
-    if not parts:
-        return lambda *args: reverse(name, args=args)
-    if len(parts) == 2:
-        head, tail = parts
-        return lambda arg: f"{head}{arg}{tail}"
-    if len(parts) == 3:
-        head, middle, tail = parts
-        return lambda first, second: f"{head}{first}{middle}{second}{tail}"
-    return lambda *args: "".join(
-        [parts[0], *(f"{arg}{part}" for arg, part in zip(args, parts[1:], strict=True))]
-    )
-
-
-class PublicAddresses:
-    """Site-relative addresses of one institution's public pages and feeds.
-
-    ``query`` (e.g. ``lang=de``) is added to the addresses of pages, so that links keep the
-    reader's choice; feeds, sitemaps and images, and canonical addresses, go without it.
-    """
-
-    def __init__(self, institution_slug: str, query: str = "") -> None:
-        self.slug = institution_slug
-        self._query = "?" + query if query else ""
-
-    @cached_property
-    def landing(self) -> str:
-        return _route("feeds:landing")() + self._query
-
-    @cached_property
-    def institution(self) -> str:
-        return _route("feeds:institution")(self.slug) + self._query
-
-    @cached_property
-    def staff(self) -> str:
-        return _route("feeds:staff")(self.slug) + self._query
-
-    @cached_property
-    def sitemap(self) -> str:
-        return _route("feeds:sitemap")(self.slug)
-
-    @cached_property
-    def _profile(self) -> Callable[..., str]:
-        return _route("feeds:profile")
-
-    @cached_property
-    def _post(self) -> Callable[..., str]:
-        return _route("feeds:post")
-
-    def profile(self, handle: str) -> str:
-        return self._profile(self.slug, handle) + self._query
-
-    def post(self, post_id: int) -> str:
-        return self._post(self.slug, post_id) + self._query
-
-    def feed(self, fmt: str) -> str:
-        return _route("feeds:institution-feed")(self.slug, fmt)
-
-    def profile_feed(self, handle: str, fmt: str) -> str:
-        return _route("feeds:profile-feed")(self.slug, handle, fmt)
-
-    @cached_property
-    def _image(self) -> Callable[..., str]:
-        return _route("feeds:post-image")
-
-    def image(self, name: str) -> str:
-        """A post image by its stored name ("" for none): served as its post allows."""
-        return self._image(self.slug, name) if name else ""
 
 
 def _tag_prefix(authority: str, day: datetime) -> str:
@@ -227,31 +83,6 @@ def legacy_tag_id(institution: Institution, post_id: int) -> str:
     return f"tag:{host},{institution.created_at.astimezone(UTC):%Y-%m-%d}:post/{post_id}"
 
 
-# What feeds and pages derive from a post's public text ----------------------------------------
-
-
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): against
-# nh3.clean, atom feed +21%/+33% (permalink +8%/+10%).
-def text_of(body_html: str) -> str:
-    """The plain text of sanitised post HTML, on one line (titles, summaries, meta tags)."""
-    # body_html is nh3's output: tags of ALLOWED_TAGS with double-quoted attributes, and text
-    # with < > & escaped. Removing those tags gives the text nh3.clean(tags=set()) gives (a feed
-    # does this 50 times); anything else goes to nh3.
-    text = _SANITISED_TAG_RE.sub("", body_html)
-    if "<" in text or ">" in text:
-        text = nh3.clean(body_html, tags=set())
-    return " ".join(html.unescape(text).split())
-
-
-def hashtags_of(body_html: str) -> list[str]:
-    """The hashtags the rendered text marks up (``p-category``), without duplicates."""
-    seen: dict[str, str] = {}
-    for tag in _HASHTAG_RE.findall(body_html):
-        tag = html.unescape(tag)
-        seen.setdefault(tag.lower(), tag)
-    return list(seen.values())
-
-
 def _content_html(body_html: str, images: Iterable[tuple[str, PublicImage]]) -> str:
     """The post's HTML for feed readers: absolute links, and its images with their alt texts."""
     pictures = "".join(
@@ -264,7 +95,7 @@ def _content_html(body_html: str, images: Iterable[tuple[str, PublicImage]]) -> 
         )
         for url, image in images
     )
-    return _RELATIVE_HREF_RE.sub(f'href="{settings.PODIUM_BASE_URL}/', body_html) + pictures
+    return _RELATIVE_HREF_RE.sub(f'href="{absolute_url("/")}', body_html) + pictures
 
 
 # Feeds -----------------------------------------------------------------------------------------
@@ -379,9 +210,7 @@ def _correction_notice(institution: Institution, post: FeedPost, link: str) -> s
 
 def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
     addresses = PublicAddresses(institution.slug)
-    # Addresses in items are URIs (Django's generators pass each through iri_to_uri); paths of
-    # routes and stored files are already, so only the base can change.
-    base = iri_to_uri(settings.PODIUM_BASE_URL)
+    # Addresses in items are URIs (Django's generators pass each through iri_to_uri).
     authors: dict[int, tuple[str, dict]] = {}
     items = []
     for post in posts:
@@ -389,11 +218,11 @@ def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
         if author.id not in authors:
             path = addresses.profile(author.handle)
             authors[author.id] = (
-                base + path,
+                absolute_uri(path),
                 _author_json(author.display_name, absolute_url(path), author.avatar),
             )
         author_link, json_author = authors[author.id]
-        link = base + addresses.post(post.id)
+        link = absolute_uri(addresses.post(post.id))
         guid = post.tag_id or legacy_tag_id(institution, post.id)
         if post.retracted_at is not None:
             title, content = _retraction_notice(institution, post)
@@ -416,7 +245,7 @@ def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
                 )
             )
             continue
-        images = [(base + addresses.image(image.image), image) for image in post.images]
+        images = [(absolute_uri(addresses.image(image.image)), image) for image in post.images]
         text = text_of(post.body_html)
         content = _content_html(post.body_html, images)
         summary = excerpt(text, 300)
@@ -661,16 +490,15 @@ def sitemap(institution: Institution, page: int | None) -> str:
         SitemapEntry(absolute_url(addresses.institution), counts.latest_change),
         SitemapEntry(absolute_url(addresses.staff)),
     ][start:stop]
-    base = settings.PODIUM_BASE_URL
     members = [
-        SitemapEntry(base + addresses.profile(handle))
+        SitemapEntry(absolute_url(addresses.profile(handle)))
         for handle, _status in queries.sitemap_members(
             max(0, start - 2), min(counts.members, stop - 2)
         )
     ]
     first_post = 2 + counts.members
     posts = [
-        SitemapEntry(base + addresses.post(post_id), changed)
+        SitemapEntry(absolute_url(addresses.post(post_id)), changed)
         for post_id, changed in queries.sitemap_posts(
             max(0, start - first_post), max(0, stop - first_post)
         )
@@ -703,7 +531,7 @@ def sitemap_xml(entries: Iterable[SitemapEntry]) -> str:
 
 def sitemap_index_xml(institution: Institution, pages: int) -> str:
     """A sitemap index listing the institution's sitemap files ``?page=1`` to ``?page=pages``."""
-    base = absolute_url(reverse("feeds:sitemap", args=[institution.slug]))
+    base = absolute_url(PublicAddresses(institution.slug).sitemap)
     out = StringIO()
     handler = SimplerXMLGenerator(out, "utf-8", short_empty_elements=True)
     handler.startDocument()

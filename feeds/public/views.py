@@ -10,7 +10,8 @@ of posts or staff: lists page by keyset and texts are the precomputed ``Revision
 
 These are the busiest pages of Podium, so they are rendered with Jinja2 (``feeds/jinja2/``,
 see ``feeds.public.jinja``) from plain rows, and the views hand the templates finished values:
-addresses filled into routes reversed once per request, dates formatted once.
+addresses filled into routes reversed once per process (``feeds.public.addresses``), dates
+formatted once per value and page (``feeds.public.dates``).
 
 A retracted post answers 200 with its public notice (reason and date, never the text), not
 410: the notice is the public record of the retraction (DESIGN section 1) and, like every
@@ -20,10 +21,8 @@ old links to it. It asks search engines not to index it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import datetime, tzinfo
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 from urllib.parse import quote
 
 from django.conf import settings
@@ -36,16 +35,14 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponsePermanentRedirect,
 )
-from django.urls import reverse
-from django.utils import dateformat, translation
+from django.utils import translation
 from django.utils.cache import patch_cache_control
-from django.utils.formats import get_format
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import localtime as localtime_formats
+from accounts.addresses import absolute_url
 from accounts.errors import DomainError, NotFound
 from accounts.middleware import PublicEntries
 from accounts.models import Institution, Membership
@@ -55,9 +52,16 @@ from accounts.publicread import browser_lifetime, public_query, public_view, rea
 from accounts.queries import memberships_of
 from accounts.tenancy import tenant_context
 from feeds import hooks
-from feeds.public import queries, syndication
+from feeds.public import queries, syndication, text
+from feeds.public.addresses import (
+    PublicAddresses,
+    landing_path,
+    media_path,
+    media_url,
+    stored_file_url,
+)
+from feeds.public.dates import Dates
 from feeds.public.jinja import render
-from feeds.public.syndication import PublicAddresses, absolute_url, media_path
 from feeds.rendering import excerpt
 
 # Where the proxy serves files to an X-Accel-Redirect (an internal location of
@@ -98,115 +102,6 @@ def accent_of(institution: Institution) -> str:
 
 
 # What the templates show, ready to place -------------------------------------------------------
-
-# The text of a link that spells out an address (sanitised body_html: no tags inside it).
-_ADDRESS_TEXT_RE = re.compile(r"(<a [^>]*>)(https?://[^<]{20,})(</a>)")
-
-
-def with_address_breaks(body_html: str) -> str:
-    """Post HTML whose spelled-out addresses may break after "/" (and "-" or "."), never in
-    the middle of a word, on narrow screens."""
-    if "://" not in body_html:
-        return body_html
-    return _ADDRESS_TEXT_RE.sub(
-        lambda match: match[1] + re.sub(r"(?<=[/.\-])(?=[^/.\-])", "<wbr>", match[2]) + match[3],
-        body_html,
-    )
-
-
-# Shortcut, earns its place (bench.public_shortcuts, 7 Dec 2026, two runs): Dates/DateText
-# against django.utils.dateformat (the date filter): institution page +25%/+9%, permalink
-# +4%/+14% (noisy machine; the best page of each run gains at least 10%). Held equal to
-# Django's in English and German in every time zone by tests/feeds/test_public_shortcuts.py.
-class DateText:
-    """Text of a Django date format, as ``django.utils.dateformat.format`` writes it.
-
-    A page shows dozens of dates in one format and language, so the format is split once and
-    what depends on the language (month names, "p.m.", "noon") is looked up once per value.
-    """
-
-    # Specifiers Django computes from the date alone, written the same way here.
-    _PLAIN: ClassVar[dict[str, Callable[[datetime], str]]] = {
-        "d": lambda d: f"{d.day:02d}",
-        "j": lambda d: str(d.day),
-        "m": lambda d: f"{d.month:02d}",
-        "n": lambda d: str(d.month),
-        "Y": lambda d: f"{d.year:04d}",
-        "y": lambda d: f"{d.year % 100:02d}",
-        "G": lambda d: str(d.hour),
-        "H": lambda d: f"{d.hour:02d}",
-        "i": lambda d: f"{d.minute:02d}",
-        "s": lambda d: f"{d.second:02d}",
-    }
-    # Specifiers whose (translated) text depends only on these fields.
-    _BY: ClassVar[dict[str, Callable[[datetime], object]]] = {
-        "N": lambda d: d.month,
-        "M": lambda d: d.month,
-        "b": lambda d: d.month,
-        "F": lambda d: d.month,
-        "P": lambda d: (d.hour, d.minute),
-        "a": lambda d: d.hour > 11,
-        "A": lambda d: d.hour > 11,
-    }
-
-    def __init__(self, format_string: str) -> None:
-        self.pieces: list[tuple[str | None, str]] = []  # (specifier, "") or (None, text)
-        for i, piece in enumerate(dateformat.re_formatchars.split(str(format_string))):
-            if i % 2:
-                self.pieces.append((piece, ""))
-            elif piece:
-                self.pieces.append((None, dateformat.re_escaped.sub(r"\1", piece)))
-        self.known: dict[tuple, str] = {}
-
-    def __call__(self, local: datetime) -> str:
-        out = []
-        formatter = None
-        for specifier, text in self.pieces:
-            if specifier is None:
-                out.append(text)
-            elif specifier in self._PLAIN:
-                out.append(self._PLAIN[specifier](local))
-            else:
-                key = (specifier, self._BY[specifier](local)) if specifier in self._BY else None
-                if key is None or key not in self.known:
-                    formatter = formatter or dateformat.DateFormat(local)
-                    value = str(getattr(formatter, specifier)())
-                    if key is None:
-                        out.append(value)
-                        continue
-                    self.known[key] = value
-                out.append(self.known[key])
-        return "".join(out)
-
-
-class Dates:
-    """Dates as the pages show them: in the institution's time zone, in the active language.
-
-    ``machine`` is the ``datetime`` attribute of ``<time>`` (``Y-m-d\\TH:i:sO``); ``text`` is
-    the time with its zone named (``accounts.localtime``), ``day`` the date alone.
-    """
-
-    def __init__(self, zone: tzinfo) -> None:
-        self.zone = zone
-        language = translation.get_language()
-        self._text = DateText(localtime_formats.datetime_format(language))
-        self._day = DateText(get_format("DATE_FORMAT"))
-
-    def machine(self, value: datetime) -> str:
-        local = value.astimezone(self.zone)
-        offset = int(local.utcoffset().total_seconds())
-        sign = "-" if offset < 0 else "+"
-        offset = abs(offset)
-        return f"{local:%Y-%m-%dT%H:%M:%S}{sign}{offset // 3600:02d}{offset // 60 % 60:02d}"
-
-    def text(self, value: datetime) -> str:
-        # The zone's name is looked up for each moment: one offset has had several names
-        # (Pacific/Guam: GST until 2000, ChST since).
-        local = value.astimezone(self.zone)
-        return f"{self._text(local)} {localtime_formats.zone_name(local)}"
-
-    def day(self, value: datetime) -> str:
-        return self._day(value.astimezone(self.zone))
 
 
 class Person(NamedTuple):
@@ -284,7 +179,7 @@ class Shaper:
                     absolute_url(self.canonical.post(post.id)),
                     author,
                     post.language,
-                    with_address_breaks(post.body_html),
+                    text.with_address_breaks(post.body_html),
                     [self.image(image) for image in post.images],
                     dates.machine(post.published_at),
                     dates.text(post.published_at),
@@ -363,7 +258,7 @@ def _context(request: HttpRequest, **extra) -> dict:
         "institution": institution,
         "addresses": addresses,
         "accent": accent_of(institution),
-        "logo_url": syndication.media_url(institution.logo) if institution.logo else None,
+        "logo_url": media_url(institution.logo) if institution.logo else None,
         "feeds": _institution_feeds(institution, addresses),
         "noindex": not institution.search_indexing,
         "canonical_url": _canonical(request),
@@ -413,7 +308,7 @@ def landing(request: HttpRequest) -> HttpResponse:
         (institution, _links(request, institution.slug).institution)
         for institution in queries.institution_directory()
     ]
-    context = _global_context(institutions=institutions, landing_url=reverse("feeds:landing"))
+    context = _global_context(institutions=institutions, landing_url=landing_path())
     return render(request, "feeds/public/landing.html", context)
 
 
@@ -576,7 +471,7 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         canonical_url=_canonical(request, profile_path, before=before),
         description=excerpt(" ".join(filter(None, [member.job_title, member.bio])), 200),
         avatar_path=media_path(avatar) if avatar else None,
-        avatar_url=syndication.stored_file_url(avatar) if avatar else None,
+        avatar_url=stored_file_url(avatar) if avatar else None,
         # The member's own links, then their connected network accounts (feeds.hooks).
         links=_rel_me_links(member) + _connected_links(request, member.id),
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
@@ -659,12 +554,12 @@ def post(request: HttpRequest, institution_slug: str, post_id: int) -> HttpRespo
     images = [shaper.image(image) for image in post.images]
     corrected = post.corrected_at
     context.update(
-        body_html=with_address_breaks(post.body_html),
+        body_html=text.with_address_breaks(post.body_html),
         images=images,
         earlier_revisions=earlier,
         current_anchor=current_anchor,
-        hashtags=syndication.hashtags_of(post.body_html),
-        description=excerpt(syndication.text_of(post.body_html), 200),
+        hashtags=text.hashtags_of(post.body_html),
+        description=excerpt(text.text_of(post.body_html), 200),
         og_image=absolute_url(images[0].url) if images else None,
         og_image_alt=post.images[0].alt_text if images else None,
         corrected=dates.machine(corrected) if corrected else "",

@@ -28,7 +28,7 @@ from accounts import errors
 from accounts.api.errors import json_error
 from accounts.models import Membership
 from accounts.permissions import Permission, has_permission
-from feeds import lifecycle, services
+from feeds import lifecycle, queries, services
 from feeds.forms import (
     ATTACH,
     PREVIEW,
@@ -50,7 +50,6 @@ from feeds.models import (
     PostState,
     Revision,
 )
-from feeds.public import queries
 from feeds.rendering import excerpt, plain_text
 
 MY_POSTS_PAGE_SIZE = 50

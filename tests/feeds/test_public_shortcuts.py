@@ -1,9 +1,9 @@
 """The public read path's hand-written shortcuts give what the library gives.
 
-- Dates: ``feeds.public.views.Dates`` against Django's ``date`` filter and
+- Dates: ``feeds.public.dates.Dates`` against Django's ``date`` filter and
   ``django.utils.dateformat``, in English and German, in every time zone
   (``zoneinfo.available_timezones()``).
-- Addresses: ``feeds.public.syndication.PublicAddresses`` (routes filled in as templates) against
+- Addresses: ``feeds.public.addresses.PublicAddresses`` (routes filled in as templates) against
   ``reverse()`` for every public route.
 - Atom and RSS: hand-written writers were held byte for byte to ``Atom1Feed`` /
   ``Rss201rev2Feed`` here, then went back to the library (they did not earn 10%); the feeds
@@ -32,9 +32,9 @@ from django.utils.xmlutils import UnserializableContentError
 
 from accounts.localtime import local_time_text
 from accounts.models import Institution
-from feeds.public import syndication
+from feeds.public import addresses, syndication
+from feeds.public.dates import Dates
 from feeds.public.queries import FeedPost, PublicAuthor, PublicImage, PublicProfile
-from feeds.public.views import Dates
 from feeds.rendering import Entities, render_body
 
 SEED = 20261207
@@ -277,7 +277,7 @@ def test_every_public_route_is_built_from_its_template():
     # robots.txt is asked for by crawlers at its fixed address; no page links to it.
     public = _public_routes() - {"feeds:robots"}
     assert "feeds:profile" in public and "feeds:post-image" in public
-    assert public <= set(syndication._STAND_INS), public - set(syndication._STAND_INS)
+    assert public <= set(addresses._STAND_INS), public - set(addresses._STAND_INS)
 
 
 def test_addresses_are_what_reverse_gives_for_every_public_route():
@@ -294,16 +294,16 @@ def test_addresses_are_what_reverse_gives_for_every_public_route():
         fmt = rng.choice(["atom", "rss", "json"])
         name = f"posts/2026/12/{rng.choice(['a', 'b'])}{rng.randint(0, 99)}.png"
         query = rng.choice(["", "lang=de", "lang=en"])
-        addresses = syndication.PublicAddresses(slug, query)
+        built = addresses.PublicAddresses(slug, query)
         suffix = "?" + query if query else ""
-        assert addresses.landing == reverse("feeds:landing") + suffix
-        assert addresses.institution == reverse("feeds:institution", args=[slug]) + suffix
-        assert addresses.staff == reverse("feeds:staff", args=[slug]) + suffix
-        assert addresses.sitemap == reverse("feeds:sitemap", args=[slug])
-        assert addresses.profile(handle) == reverse("feeds:profile", args=[slug, handle]) + suffix
-        assert addresses.post(post_id) == reverse("feeds:post", args=[slug, post_id]) + suffix
-        assert addresses.feed(fmt) == reverse("feeds:institution-feed", args=[slug, fmt])
-        assert addresses.profile_feed(handle, fmt) == reverse(
+        assert built.landing == reverse("feeds:landing") + suffix
+        assert built.institution == reverse("feeds:institution", args=[slug]) + suffix
+        assert built.staff == reverse("feeds:staff", args=[slug]) + suffix
+        assert built.sitemap == reverse("feeds:sitemap", args=[slug])
+        assert built.profile(handle) == reverse("feeds:profile", args=[slug, handle]) + suffix
+        assert built.post(post_id) == reverse("feeds:post", args=[slug, post_id]) + suffix
+        assert built.feed(fmt) == reverse("feeds:institution-feed", args=[slug, fmt])
+        assert built.profile_feed(handle, fmt) == reverse(
             "feeds:profile-feed", args=[slug, handle, fmt]
         )
-        assert addresses.image(name) == reverse("feeds:post-image", args=[slug, name])
+        assert built.image(name) == reverse("feeds:post-image", args=[slug, name])
