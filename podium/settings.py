@@ -165,6 +165,12 @@ DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 }
 DATABASE_OWNER_URL = env("DATABASE_OWNER_URL")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares a statement once a connection has run it this often (Django's default:
+    # never), but only on cursors that bind values on the server: the public pages' compiled
+    # reads (feeds.public.queries) use one, so their plans are kept; Django's own cursors bind
+    # on the client and never prepare.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASE_OWNER_URL:
     DATABASES["owner"] = dj_database_url.parse(DATABASE_OWNER_URL)
     # In tests the owner alias shares the test database; conftest migrates it as the owner.

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -81,6 +83,31 @@ class _Compiled:
 _compiled: dict[tuple, _Compiled] = {}
 
 
+def _planned_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """``connection.cursor()``, but on PostgreSQL one that binds values on the server, so that
+    psycopg prepares a statement the connection runs often (``prepare_threshold`` in
+    ``podium.settings``) and the server keeps its plan instead of planning it on every run.
+
+    Planning these reads costs far more than running them, since the row-level security
+    policies add their subqueries to every table (100,000 posts, no institution selected:
+    institution page 21 ms planning and 1.6 ms execution, permalink 7.7 ms and 1.4 ms). Only
+    these reads are prepared: Django's own cursors bind on the client and never prepare.
+    Measured in one process against not preparing (7 Dec 2026, 7 alternating rounds, loaded
+    machine): institution page +36%, permalink +48%, atom feed +48%, profile page +1%.
+    tests/feeds/test_public_prepared.py holds the pages equal byte for byte.
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg  # PostgreSQL only
+
+    # What connection.cursor() does (health check, connect, wrap), with psycopg's
+    # server-binding cursor in place of Django's client-binding one.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
 def _compiled_rows(shape: Hashable, build: Callable[[], QuerySet], **values: Any) -> list[tuple]:
     """The rows of ``build()``'s values_list() query, with ``values`` for its Params."""
     connection = connections[DEFAULT_DB_ALIAS]
@@ -95,7 +122,7 @@ def _compiled_rows(shape: Hashable, build: Callable[[], QuerySet], **values: Any
         p.output_field.get_db_prep_value(values[p.name], connection) if isinstance(p, Param) else p
         for p in compiled.params
     ]
-    with connection.cursor() as cursor:
+    with _planned_cursor(connection) as cursor:
         cursor.execute(compiled.sql, params)
         rows = cursor.fetchall()
     converters = []
