@@ -188,13 +188,14 @@ _MONTHS = (
     "januar", "jan", "februar", "feb", "marz", "maerz", "mar", "april", "apr", "mai", "juni",
     "jun", "juli", "jul", "august", "aug", "september", "sept", "sep", "oktober", "okt",
     "november", "nov", "dezember", "dez", "january", "february", "march", "may", "june", "july",
-    "october", "oct", "december", "dec",
+    "october", "oct", "december", "dec", "janner", "jaenner", "feber",
 )  # fmt: skip
 # Longest names first, so that "March" is not read as "Mar" + "ch".
 _MONTH = "(?:" + "|".join(sorted(set(_MONTHS), key=len, reverse=True)) + r")\.?"
 _DATE = (
     r"(?:\d{1,2}\.\s?\d{1,2}\.(?:\s?(?:19|20)?\d{2}(?!\d))?"
     r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})(?!\d)"
+    r"|\d{1,2}/\d{1,2}(?![/\d])"  # "on 9/14"
     r"|\d{4}-\d{2}-\d{2}"
     rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+)?{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?!\d)"
@@ -234,6 +235,8 @@ _DATE_OF_BIRTH = re.compile(
     rf"(?:am|on)\s+{_DATE}\s+(?:\w+\s+){{0,2}}{_AGE_WORD}(?:\.|st|nd|rd|th)?\s*"
     r"(?:geburtstag|birthday|jahre\s+alt|years\s+old)"
     rf"|(?<!\w)\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)\s+(?:am|on)\s+{_DATE}"
+    # the age right after the date: "Lisa wird am 12. Jänner 30!", "Sam turns on 3 May 40."
+    rf"|(?<!\w)(?:wird|turns)\s+(?:am|on)\s+{_DATE}\s+{_AGE_WORD}(?=\s*(?:[!,.;\u2013-]|$))"
     rf"|(?<!\w){_DATE}\s*(?:\(|,|-|:)?\s*\d{{1,2}}(?:\.|st|nd|rd|th)\s+(?:geburtstag|birthday)"
     # A birthday given with the age tells the date of birth: "feiert heute ihren 95. Geburtstag",
     # "Happy 10th birthday", "who turns 5 today", "die heute 10 Jahre alt wird".
@@ -258,7 +261,9 @@ _INSTITUTION_BIRTHDAY = re.compile(
 _INSTITUTION_TURNS = re.compile(
     r"(?<!\w)(?:schule|school|kita|kindergarten|gymnasium|kanzlei|firm|klinik|clinic|praxis"
     r"|practice|hospital|krankenhaus|unternehmen|company|firma|verein|club|office|buro|filiale"
-    r"|store|shop|laden|chor|choir|stadt|town|city|team|abteilung|department|station|ward)"
+    r"|store|shop|laden|chor|choir|stadt|town|city|team|abteilung|department|station|ward"
+    r"|brand|marke|label|product|produkt|app|website|blog|podcast|newsletter|restaurant|cafe"
+    r"|hotel|start-up|startup|magazin|magazine|festival)"
     r"(?:s|n|e|en|es)?(?!\w)(?:\s+\w+){0,2}\s*$"
 )
 # Every form above holds one of these (a cheap test before the expensive pattern).

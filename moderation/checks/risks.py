@@ -180,6 +180,10 @@ class MinorIdentifiedCheck(Check):
 _FOLLOWING = re.compile(r"[\s-]+(\w+(?:\s+\w+)?)")
 _PROPER_NOUN = re.compile(r"[A-Z]\w*(?:\s+[A-Z]\w*)*\s+[A-Z][a-z]")
 _POSSESSIVE = re.compile(r"(?<!\w)(?:his|her|their|seine[mnrs]?|ihre[mnrs]?)\s+(?:\w+\s+)?$")
+_BATTLES = re.compile(
+    r"(?<!\w)(?:kampft|kampfte|kampfen|fights|fought|fighting|battles|battled|battling)\s+"
+    r"(?:\w+\s+){0,2}(?:gegen|against|with)\s+$"
+)
 _ON_WARD = re.compile(
     r"(?<!\w)(?:on|in|auf|im|to|zur|from|von)\s+(?:the\s+|our\s+|der\s+|unserer\s+|die\s+"
     r"|unsere\s+)?$"
@@ -219,7 +223,8 @@ class HealthDataCheck(Check):
                 and not self._patient_on_ward(text, span)
             ):
                 continue  # but "his cardiac rehab programme" is his
-            subject = self._subject(text, span, people, markers)
+            owned = bool(_POSSESSIVE.search(folded, max(0, span[0] - 25), span[0]))
+            subject = self._subject(text, span, people, markers, owned=owned)
             if subject is None:
                 continue
             start, end = min(subject.start, span[0]), max(subject.end, span[1])
@@ -260,6 +265,8 @@ class HealthDataCheck(Check):
         span: tuple[int, int],
         people: list[Mention],
         markers: re.Pattern | None,
+        *,
+        owned: bool = False,
     ) -> Mention | None:
         """The identifiable person the condition is said of, in its sentence or the one before."""
         folded = text.folded
@@ -275,7 +282,14 @@ class HealthDataCheck(Check):
             lo, hi = (mention.end, span[0]) if mention.end <= span[0] else (span[1], mention.start)
             if hi - lo > 160:
                 continue
-            if markers is not None and lo < hi and markers.search(folded, lo, hi):
+            if (
+                markers is not None
+                and lo < hi
+                # "nach seiner Knie-TEP läuft Herr Gruber": his, not a topic
+                and not (owned and span[1] <= mention.start)
+                and not _BATTLES.search(folded, lo, hi)  # "kämpft gegen Brustkrebs"
+                and markers.search(folded, lo, hi)
+            ):
                 continue  # "Dr. Weber spricht über Diabetes": a topic of the person
             if (
                 mention.doctor
@@ -513,6 +527,10 @@ _PENDING_ANNOUNCEMENT = re.compile(
     rf"(?:tomorrow|morgen|ubermorgen|next\s+week|nachste\s+woche|(?:on|am)\s+{_DAYS}|{_DAYS})"
     r"\s+(?:\w+\s+)?(?:unterschrieben|unterzeichnet|signed|announced|verkundet|bekanntgegeben"
     r"|veroffentlicht|published|gemeldet|closed|abgeschlossen)(?!\w)"
+    # before a release still to come: "before Thursday's release", "vor der Meldung am Montag"
+    rf"|(?<!\w)(?:before|ahead\s+of)\s+(?:the\s+|our\s+)?(?:{_DAYS}|tomorrow|next\s+week)'?s?\s+"
+    r"(?:\w+\s+)?(?:release|announcement|results|earnings|call|publication|statement|update)"
+    r"(?!\w)"
     rf"|(?<!\w)(?:tomorrow|morgen|next\s+week|nachste\s+woche|(?:on|am)\s+{_DAYS})\s+"
     r"(?:\w+\s+){0,2}?(?:we\s+announce|we'll\s+announce|announce|geben\s+wir\s+bekannt"
     r"|verkunden\s+wir|verkunden|kommunizieren\s+wir|goes\s+out|geht\s+raus)(?!\w)"

@@ -587,3 +587,52 @@ def test_health_check_reads_a_patient_on_a_ward_and_a_name_given_an_age():
     text = "Meet Hope, 41, who beat leukaemia and now runs marathons for us."
     assert "health_data" in categories(text, clinic)
     assert "health_data" not in categories("Our cancer ward has new armchairs.", clinic)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Ben from bed 9 is finally off the ventilator!", "en"),
+        ("Nach ihrer Hüft-TEP läuft Frau Hollmann schon wieder ohne Stock.", "de"),
+        ("Unser Kollege Jens kämpft seit Mai gegen Darmkrebs, wir denken an dich!", "de"),
+    ],
+)
+def test_health_check_reads_ventilators_own_operations_and_battles(text, language):
+    context = CheckContext(language=language, sector="clinic")
+    assert "health_data" in categories(text, context)
+
+
+def test_health_check_still_leaves_a_midwife_and_their_clients_alone():
+    context = CheckContext(language="en", sector="clinic")
+    text = "Our midwife Lucy Hart supports pregnant women throughout their pregnancy."
+    assert "health_data" not in categories(text, context)
+
+
+def test_client_check_reads_expropriation_and_alpine_given_names():
+    context = CheckContext(language="de", sector="law_firm")
+    text = "Für unsere Mandantin Vreni Aebi haben wir die Enteignung ihrer Alp verhindert."
+    assert "client_matter" in categories(text, context)
+
+
+def test_insider_check_reads_a_release_still_to_come_on_a_weekday():
+    context = CheckContext(language="en", sector="company")
+    text = "Heads-up before Tuesday's release: H2 sales are up 12%."
+    assert "insider_financial" in categories(text, context)
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("Resi wird am 3. Feber 40 - Kuchen im Pausenraum!", DE),
+        ("Omar celebrates his 30th birthday on 7/22, drinks after work!", EN),
+    ],
+)
+def test_date_of_birth_check_reads_austrian_months_us_dates_and_an_age_after_the_date(
+    text, context
+):
+    assert found(text, "date_of_birth", context)
+
+
+def test_date_of_birth_check_leaves_a_brand_turning_an_age_alone():
+    text = "Our app turns 5 on 2 March - thanks to every user!"
+    assert found(text, "date_of_birth", EN) == []
