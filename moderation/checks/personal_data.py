@@ -281,7 +281,13 @@ _BIRTHDAY_THEN_DATE = re.compile(
     rf"{_MONTH},?\s+|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+)(?P<year>(?:19|20)\d\d)(?!\d)"
 )
 _OUR_BIRTHDAY = re.compile(r"(?:geburtstag|birthday)\W+(?:to\s+|an\s+)?(?:us|uns)(?!\w)")
-_OLD_YEAR = re.compile(r"(?<!\d)1[0-8]\d\d(?!\d)|(?<!\d)190\d(?!\d)")  # before 1910: history
+# A birth year more than 105 years ago: a historical figure, no living person.
+_YEAR = re.compile(r"(?<!\d)1\d{3}(?!\d)")
+_HISTORIC_BEFORE = datetime.date.today().year - 105
+
+
+def _historic(matched: str) -> bool:
+    return any(int(year) < _HISTORIC_BEFORE for year in _YEAR.findall(matched))
 
 
 class DateOfBirthCheck(Check):
@@ -294,7 +300,7 @@ class DateOfBirthCheck(Check):
             return
         for match in _DATE_OF_BIRTH.finditer(folded):
             matched = match.group()
-            if _OLD_YEAR.search(matched):  # a historical figure, not a person of ours
+            if _historic(matched):  # a historical figure, not a person of ours
                 continue
             ordinal = match.group("ordinal") or match.group("ordinal2")
             if ordinal and int(ordinal) > 115:
@@ -310,7 +316,7 @@ class DateOfBirthCheck(Check):
             yield self.finding(text, *match.span(), _("A date of birth."))
         last_year = datetime.date.today().year - 1
         for match in _BIRTHDAY_THEN_DATE.finditer(folded):
-            if _OLD_YEAR.search(match.group()) or int(match.group("year")) > last_year:
+            if _historic(match.group()) or int(match.group("year")) > last_year:
                 continue  # a historical figure; a party still to come
             around = folded[max(0, match.start() - 60) : match.end() + 60]
             if _INSTITUTION_BIRTHDAY.search(around) or _OUR_BIRTHDAY.match(folded, match.start()):

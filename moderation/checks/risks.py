@@ -61,6 +61,8 @@ _AGE = re.compile(
     r"\(\s?(?P<a>\d{1,2})\s?(?:j\.?|jahre|yrs?|years?)?\s?\)"
     r"|(?<!\w)(?P<b>\d{1,2})[- ]?(?:jahrige\w*|jahriger|jahrig|jahre\s+alt|j\.\s)"
     r"|(?<!\w)(?:aged?|alter|im\s+alter\s+von)\s+(?P<c>\d{1,2})(?!\d)"
+    r"|(?<!\w)(?:mit|at\s+the\s+age\s+of|at\s+age)\s+(?:nur\s+|gerade\s+|just\s+)?"
+    r"(?P<i>\d{1,2})(?:\s+jahren)?(?!\w)(?!\s*(?:euro|eur|prozent|punkten|toren|stimmen))"
     r"|(?<!\w)(?P<d>\d{1,2})[- ](?:years?[- ]old|yo)(?!\w)"
     r"|[,(]\s*(?P<e>\d{1,2})\s*(?:jahre|years|yrs)(?!\w)"
     r"|(?<!\w)(?:she'?ll|he'?ll|will|wird)\s+(?:be|turn)?\s*(?P<f>\d{1,2})(?![\d:.,]\d|\w)"
@@ -549,6 +551,12 @@ _DECIDED = re.compile(
 _FIGURES = re.compile(r"zahlen|ergebnis|numbers|figures|results|deal|growth|wachstum|rekord|record")
 
 
+# "quarterly town hall", "Q3 newsletter", "Quartals-Meeting": a gathering, not figures
+_GATHERING_AFTER = re.compile(
+    r"[\s-]+(?:town\s+hall|all-hands|all\s+hands|meeting|newsletter|team\s+event|social|party"
+    r"|drinks|event|awards?|bulletin|catch-up|get-together|lunch|breakfast|offsite|bbq|quiz"
+    r"|treffen|meeting|fruhstuck|grillen|feier|stammtisch)(?!\w)"
+)
 # "Gewinn*" is profit, but "Gewinner", "Gewinnspiel" and "Gewinnchance" are a contest's.
 _CONTEST_WORD = re.compile(r"gewinner|gewinnspiel|gewinnchance|gewinnzahl|gewinnlos|gewinnerin")
 
@@ -558,7 +566,11 @@ def _financial_term(terms: re.Pattern | None, folded: str, lo: int, hi: int) -> 
     if terms is None:
         return None
     for match in terms.finditer(folded, lo, hi):
-        if _CONTEST_WORD.match(match.group()) or _NOT_FINANCIAL_RESULTS.match(folded, match.end()):
+        if (
+            _CONTEST_WORD.match(match.group())
+            or _NOT_FINANCIAL_RESULTS.match(folded, match.end())
+            or _GATHERING_AFTER.match(folded, match.end())
+        ):
             continue
         return match
     return None

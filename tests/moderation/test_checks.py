@@ -636,3 +636,22 @@ def test_date_of_birth_check_reads_austrian_months_us_dates_and_an_age_after_the
 def test_date_of_birth_check_leaves_a_brand_turning_an_age_alone():
     text = "Our app turns 5 on 2 March - thanks to every user!"
     assert found(text, "date_of_birth", EN) == []
+
+
+def test_minor_check_reads_an_age_given_with_mit_or_at_the_age_of():
+    text = "Mit 12 Jahren schon Landesmeister im Schach: Bravo, Jannik Roth!"
+    assert "minor_identified" in categories(text)
+    text = "At the age of 9, Ruby Cole is our youngest chess champion."
+    assert "minor_identified" in categories(text, EN)
+
+
+def test_insider_check_reads_for_your_eyes_only_and_leaves_a_quarterly_meeting_alone():
+    company = CheckContext(language="en", sector="company")
+    text = "For your eyes only: the dividend rises to 95p."
+    assert "insider_financial" in categories(text, company)
+    text = "Quarterly all-hands tomorrow at 9am in the canteen."
+    assert "insider_financial" not in categories(text, company)
+
+
+def test_date_of_birth_check_leaves_a_birth_more_than_105_years_ago_alone():
+    assert found("Edith Piaf was born on 19 December 1915 in Paris.", "date_of_birth", EN) == []
