@@ -643,6 +643,7 @@ def test_minor_check_reads_an_age_given_with_mit_or_at_the_age_of():
     assert "minor_identified" in categories(text)
     text = "At the age of 9, Ruby Cole is our youngest chess champion."
     assert "minor_identified" in categories(text, EN)
+    assert "minor_identified" not in categories("Anna Schulz kam mit 3 Kollegen zum Fest.")
 
 
 def test_insider_check_reads_for_your_eyes_only_and_leaves_a_quarterly_meeting_alone():
