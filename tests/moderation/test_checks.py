@@ -502,6 +502,7 @@ def test_role_addresses_switchboards_and_our_premises_are_shown_as_info(text, ca
     ("text", "category"),
     [
         ("Schreib mir: lena.info@gmx.de", "email"),
+        ("Privat: mail@lena-berger.de", "email"),
         ("Ruf mich an: 0711 98765-20", "phone"),
         ("Grillen bei mir, unser Team trifft sich in der Goethestraße 14.", "street_address"),
         ("Our team meets at my home office, 12 King Street.", "street_address"),
@@ -540,8 +541,9 @@ def test_date_of_birth_check_reads_a_baby_arriving_and_b_for_born(text):
     assert found(text, "date_of_birth", EN)
 
 
-def test_date_of_birth_check_leaves_a_parcel_arriving_alone():
+def test_date_of_birth_check_leaves_a_parcel_arriving_and_a_first_school_day_alone():
     assert found("The new laptops arrived on 2 December 2026.", "date_of_birth", EN) == []
+    assert found("Mein Sohn ist am 3.5.2019 eingeschult worden.", "date_of_birth") == []
 
 
 def test_health_check_leaves_a_doctors_talk_named_after_its_topic_alone():
