@@ -27,6 +27,7 @@ from accounts.models import (
     color_validator,
     handle_validator,
 )
+from accounts.numbers import time_in_range
 from accounts.permissions import ROLE_SCOPES
 
 MAX_PROFILE_LINKS = 5
@@ -48,6 +49,19 @@ class PlainLabels:
 
 class PlainForm(PlainLabels, forms.Form):
     """The base of this module's forms."""
+
+
+class DayField(forms.DateField):
+    """A day between 1970 and 2999 (accounts.numbers, the one range of times), so the start and
+    end of the day on any clock can be computed: ``9999-12-31`` plus a day overflowed (issue 11)."""
+
+    default_error_messages = {"out_of_range": _("Give a day between 1970 and 2999.")}
+
+    def to_python(self, value) -> date | None:
+        day = super().to_python(value)
+        if day is not None and not time_in_range(datetime.combine(day, time.min)):
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return day
 
 
 # Signing in and the account ------------------------------------------------------------------
@@ -424,7 +438,7 @@ class TokenForm(PlainForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("What the token may do. It never allows more than your role."),
     )
-    expires_on = forms.DateField(
+    expires_on = DayField(
         label=_("Expires on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The token stops working at the end of this day; within a year at most."),
@@ -476,10 +490,10 @@ class AuditFilterForm(PlainForm):
     actor = forms.CharField(label=_("Member handle"), required=False, max_length=31)
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
-    since = forms.DateField(
+    since = DayField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    until = forms.DateField(
+    until = DayField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -21,6 +21,11 @@ the earlier text to a request that starts more than 2 s later.
 The host is checked before anything is served, from the cache or not; only the parameters a
 page reads are part of the cache key, in their canonical form (an unknown ``?lang=`` is the
 page without it), and a value that is not canonical is a 400, which is never stored.
+
+Every request's address, public or not, is checked here first (``check_address``): a NUL in
+the path or in a query parameter is a 400. PostgreSQL text cannot hold one, so a view that
+looked such a value up (a media name, a filter the API passes on as text) raised a DataError,
+a 500 (issue 11); forms and serializers already refuse NUL in bodies.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import BadRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import Resolver404, resolve
@@ -231,14 +237,27 @@ def _personal(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def check_address(request: HttpRequest) -> None:
+    """Refuse (400) a request whose path or query parameters (names or values) hold a NUL."""
+    nul = "\x00" in request.path_info or any(
+        "\x00" in name or any("\x00" in value for value in values)
+        for name, values in request.GET.lists()
+    )
+    if nul:
+        raise BadRequest("A NUL character in the address.")
+
+
 class PublicCacheMiddleware:
-    """Serves stored public responses, stores new ones, answers conditional GETs with 304;
-    marks pages made for a signed-in person as private."""
+    """Checks every request's address; serves stored public responses, stores new ones,
+    answers conditional GETs with 304; marks pages made for a signed-in person as private."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The first of Podium's middleware: every request passes here, before any view and
+        # before the server cache answers.
+        check_address(request)
         if request.method not in PUBLIC_METHODS or _never_public(request.path_info):
             return _personal(self.get_response(request))
         started = time.time()
