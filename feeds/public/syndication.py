@@ -95,6 +95,8 @@ def _content_html(body_html: str, images: Iterable[tuple[str, PublicImage]]) -> 
         )
         for url, image in images
     )
+    # Paragraphs on lines of their own: readers that strip tags (feed-extractor) keep a space.
+    body_html = body_html.replace("</p><p>", "</p>\n<p>")
     return _RELATIVE_HREF_RE.sub(f'href="{absolute_url("/")}', body_html) + pictures
 
 
@@ -179,7 +181,8 @@ def _head(institution: Institution, member: PublicProfile | None, fmt: str) -> _
 
 
 def _notice_html(paragraphs: Iterable[str]) -> str:
-    return "".join(format_html("<p>{}</p>", paragraph) for paragraph in paragraphs)
+    # Paragraphs on lines of their own: readers that strip tags (feed-extractor) keep a space.
+    return "\n".join(format_html("<p>{}</p>", paragraph) for paragraph in paragraphs)
 
 
 def _retraction_notice(institution: Institution, post: FeedPost) -> tuple[str, str]:
@@ -251,7 +254,7 @@ def _items(institution: Institution, posts: list[FeedPost]) -> list[_Item]:
         summary = excerpt(text, 300)
         if post.corrected_at is not None:
             notice = _correction_notice(institution, post, link)
-            content = notice + content
+            content = f"{notice}\n{content}"  # content: sanitised HTML, not escaped again
             summary = excerpt(f"{text_of(notice)} {text}", 300)
         items.append(
             _Item(

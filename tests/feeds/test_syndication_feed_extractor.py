@@ -100,7 +100,7 @@ def test_feed_extractor_sees_a_correction_then_a_retraction_on_its_next_polls(
         description = entry["description"]
         assert description.startswith("Corrected on "), url
         assert ZONE_TIME.match(description, len("Corrected on ")), url
-        assert "See the earlier version" in description, url
+        assert "See the earlier version Sports day moved" in description, url  # words apart
         assert "Sports day moved to Monday" in description, url
         assert description.endswith("..."), url  # the reader's cut; the notice came first
         assert FIRST not in shown(entry), url
@@ -126,7 +126,7 @@ def test_feed_extractor_sees_a_correction_then_a_retraction_on_its_next_polls(
         description = entry["description"]
         assert "Northside School retracted this post on" in description, url
         assert "Its text is no longer shown." in description, url
-        assert "Reason: Wrong date" in description, url
+        assert "no longer shown. Reason: Wrong date" in description, url
         assert "Sports day" not in shown(entry), url
         assert "Corrected" not in shown(entry), url
         assert close(entry["kept"]["modified"], post.retracted_at), url
