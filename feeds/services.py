@@ -82,6 +82,8 @@ def _validate(content: PostContent) -> PostContent:
     body = (content.body or "").replace("\r\n", "\n").strip()
     if not body:
         raise errors.DomainError(_("Write something first: the text is empty."), field="body")
+    if "\x00" in body:
+        raise errors.DomainError(_("The text contains a NUL character."), field="body")
     if len(body) > MAX_BODY_LENGTH:
         raise errors.DomainError(
             _("The text is %(length)d characters long; the limit is %(limit)d.")
@@ -110,6 +112,14 @@ def _validate(content: PostContent) -> PostContent:
             raise errors.DomainError(
                 _("The description of image %(number)d is longer than %(limit)d characters.")
                 % {"number": index, "limit": MAX_ALT_TEXT_LENGTH},
+                field="attachments",
+            )
+        if "\x00" in alt_text:
+            # The web composer reads descriptions outside a form field; PostgreSQL text cannot
+            # hold a NUL, so it was a 500 there (issue 11).
+            raise errors.DomainError(
+                _("The description of image %(number)d contains a NUL character.")
+                % {"number": index},
                 field="attachments",
             )
         attachments.append(AttachmentInput(int(attachment.media_id), alt_text))

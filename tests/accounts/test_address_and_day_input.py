@@ -111,3 +111,29 @@ def test_a_token_expiry_day_out_of_range_is_refused_by_the_form(client, cast, da
     assert response.status_code == 400
     assert response.context["secret"] is None
     assert "expires_on" in response.context["form"].errors
+
+
+# A NUL in text the web composer reads outside a form field -----------------------------------
+
+
+@pytest.mark.parametrize("intent", ["save", "submit"])
+def test_an_image_description_with_a_nul_is_refused_not_a_500(client, cast, intent):
+    from feeds.models import Post
+    from feeds.services import upload_media
+    from tests.feeds.api_support import image_bytes
+
+    media = upload_media(cast.a.author, image_bytes())
+    client.force_login(cast.a.author.user)
+    address = reverse("feeds:compose", args=[cast.a.institution.slug])
+    data = {
+        "body": "Sports day",
+        "language": "en",
+        "body_format": "text",
+        "intent": intent,
+        "attachment-0-media": str(media.id),
+        "attachment-0-alt": "A dog\x00",
+    }
+    response = client.post(address, data)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()
+    assert not Post.unscoped.filter(author=cast.a.author).exists()
