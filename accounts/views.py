@@ -80,8 +80,12 @@ def _submitted(request: HttpRequest) -> tuple:
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """``next`` when it is an address on this site starting with "/", else ``fallback``.
+
+    Only a path: ``redirect()`` reads any other word (``next=home``, ``next=2031-05-17``) as
+    the name of a view, and an unknown name raised NoReverseMatch, a 500 (issue 11)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

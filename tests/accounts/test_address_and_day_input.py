@@ -137,3 +137,21 @@ def test_an_image_description_with_a_nul_is_refused_not_a_500(client, cast, inte
     assert response.status_code == 400
     assert "NUL" in response.content.decode()
     assert not Post.unscoped.filter(author=cast.a.author).exists()
+
+
+# A "next" address that is not a path -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["home", "9999-12-31", "²", "a\x00b", "//evil.example/", ""])
+def test_the_language_switch_with_a_next_that_is_not_a_path_goes_home(client, cast, target):
+    client.force_login(cast.a.author.user)
+    response = client.post(reverse("accounts:set-language"), {"language": "de", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:home")
+
+
+def test_the_language_switch_returns_to_the_page_it_was_used_on(client, cast):
+    client.force_login(cast.a.author.user)
+    page = reverse("accounts:profile", args=[cast.a.institution.slug])
+    response = client.post(reverse("accounts:set-language"), {"language": "de", "next": page})
+    assert response.status_code == 302 and response["Location"] == page
