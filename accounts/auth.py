@@ -1,14 +1,37 @@
 """Sign-in with an e-mail address, case-insensitively."""
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
 from accounts.models import User
 
+# The signed-in person's row, read by TenantMiddleware in the same query as their membership.
+_preloaded_user: ContextVar[User | None] = ContextVar("podium_preloaded_user", default=None)
+
+
+@contextmanager
+def preloaded_user(user: User) -> Iterator[None]:
+    """Let ``EmailBackend.get_user`` take this row, read in this request, instead of reading it
+    again. Django's ``get_user`` still checks the session against it (password hash, active)."""
+    token = _preloaded_user.set(user)
+    try:
+        yield
+    finally:
+        _preloaded_user.reset(token)
+
 
 class EmailBackend(ModelBackend):
+    def get_user(self, user_id):
+        user = _preloaded_user.get()
+        if user is None or user.pk != user_id:
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None
+
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
         email = (email or username or "").strip()
         if not email or password is None:

@@ -358,6 +358,8 @@ EMAIL_HOST_PASSWORD = env("PODIUM_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("PODIUM_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env("PODIUM_FROM_EMAIL", "Podium <podium@localhost>")
 
+# Django's database sessions; the store compiles its read once (accounts.sessions).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_NAME = "podium_session"
 CSRF_COOKIE_NAME = "podium_csrf"
 SESSION_COOKIE_HTTPONLY = True
