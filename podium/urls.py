@@ -7,9 +7,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api.problems import problems_page
+from accounts.api.schema import SchemaView
 from accounts.urls import passkey_urls
 from feeds.public.views import member_post_image
 from podium.views import api_docs, healthz
@@ -24,7 +24,7 @@ urlpatterns = [
     # Post images at their stored address: members only (the public address is per post).
     path("media/posts/<path:name>", member_post_image, name="member-post-image"),
     path("ops/", admin.site.urls),
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/v1/docs/", api_docs, name="api-docs"),
     # The problem types every API error body names (accounts.api.problems.PROBLEMS_PATH).
     path("api/v1/problems/", problems_page, name="api-problems"),
