@@ -13,6 +13,7 @@ is generated alongside positive (``mode = "all"``), so ``negative_data_rejection
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import types
@@ -33,6 +34,7 @@ from tests.platform.servers import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_EXAMPLES = 6
+CUT_PHASE = re.compile(r"🕛\s+(Examples|Coverage|Fuzzing)")
 STATEFUL_STEPS = 20
 
 
@@ -232,8 +234,8 @@ def test_the_live_api_passes_schemathesis_and_keeps_institutions_apart(seeded, s
     # The author runs first: the administrator's runs may retire the author (members/{id}/retire),
     # after which the author's tokens no longer work.
     runs = [
-        ("a-author", cast.a.author, a, 12, None, "coverage,fuzzing,stateful"),
-        ("a-admin", cast.a.admin, a, 15, None, "examples,coverage,fuzzing"),
+        ("a-author", cast.a.author, a, 25, None, "coverage,fuzzing,stateful"),
+        ("a-admin", cast.a.admin, a, 25, None, "examples,coverage,fuzzing"),
         ("a-admin-stateful", cast.a.admin, a, 12, None, "stateful"),
         # B's administrator in B (guessing the ids of A's objects) and at A's addresses.
         ("b-admin-in-b", cast.b.admin, b, 6, marker, "coverage,fuzzing"),
@@ -255,6 +257,11 @@ def test_the_live_api_passes_schemathesis_and_keeps_institutions_apart(seeded, s
         )
         if returncode:
             failures.append(f"=== schemathesis as {name} ===\n{outputs[name]}")
+        # A phase the time budget cut short (schemathesis marks it with a clock) left operations
+        # untested: on a slow machine a run once tested 1 of 73 operations and still passed.
+        cut = CUT_PHASE.findall(outputs[name])
+        if cut:
+            failures.append(f"=== schemathesis as {name}: {', '.join(cut)} cut short by time ===")
     assert not failures, "\n".join(failures)
     # No run asked for the website check (it is off in their configuration, see _run): the
     # audit log of either institution would name the request.
