@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from accounts import audit
 from accounts.api.access import InstitutionViewSet, schema_generation
 from accounts.api.pagination import CursorPagination
+from accounts.api.validation import IdFilter
 from accounts.models import AuditEvent
 from accounts.permissions import Permission
 
@@ -42,7 +43,7 @@ class AuditEventFilter(filters.FilterSet):
     verb_prefix = filters.CharFilter(field_name="verb", lookup_expr="startswith")
     object_type = filters.CharFilter()
     object_id = filters.CharFilter()
-    actor_membership_id = filters.NumberFilter()
+    actor_membership_id = IdFilter()
     since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

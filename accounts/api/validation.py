@@ -14,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from django import forms
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django_filters import Filter
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.errors import MAX_ERROR_FIELDS
-from accounts.numbers import EARLIEST_TIME, LATEST_TIME, time_in_range
+from accounts.numbers import EARLIEST_TIME, LATEST_TIME, parse_ascii_int, time_in_range
 
 EARLIEST, LATEST = EARLIEST_TIME, LATEST_TIME  # accounts.numbers: the one range of times
 
@@ -137,3 +140,32 @@ class FilterBackend(DjangoFilterBackend):
                 message = _("Give a value, or leave the parameter out.")
                 raise serializers.ValidationError({name: [message] for name in empty})
         return super().filter_queryset(request, queryset, view)
+
+
+# Ids in query strings ---------------------------------------------------------------------------
+
+
+class IdField(forms.Field):
+    """An id in a query string: canonical ASCII digits from 1 (``accounts.numbers``).
+
+    django-filter's ``NumberFilter`` reads a decimal, so ``?member=0.5`` or ``1e3`` passed as a
+    filter that matches nothing, where the schema promises an integer."""
+
+    default_error_messages = {
+        "invalid": _("Give an id: a whole number from 1, in digits 0 to 9."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = parse_ascii_int(value, minimum=1)
+        if number is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class IdFilter(Filter):
+    """The filter for every id in a query string (members, endpoints, actors)."""
+
+    field_class = IdField

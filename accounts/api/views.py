@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -36,7 +35,7 @@ from accounts.api.access import (
 )
 from accounts.api.parsers import JSONParser, MultiPartParser
 from accounts.api.schema import error_response
-from accounts.api.validation import NoInput, validated
+from accounts.api.validation import IdFilter, NoInput, validated
 from accounts.models import ApiToken, Invitation, Membership, Role
 from accounts.permissions import Permission
 
@@ -403,13 +402,11 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Instit
 
 
 class TokenFilter(filters.FilterSet):
-    member = extend_schema_field(OpenApiTypes.INT)(
-        filters.NumberFilter(
-            field_name="membership_id",
-            label=gettext_lazy(
-                "Another member's id (administrators only); without it, your own tokens."
-            ),
-        )
+    member = IdFilter(
+        field_name="membership_id",
+        label=gettext_lazy(
+            "Another member's id (administrators only); without it, your own tokens."
+        ),
     )
 
     class Meta:

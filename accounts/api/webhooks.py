@@ -16,7 +16,7 @@ from accounts import webhooks
 from accounts.api.access import InstitutionViewSet, schema_generation
 from accounts.api.parsers import JSONParser
 from accounts.api.schema import error_response
-from accounts.api.validation import NoInput, RejectUnknownFields, validated
+from accounts.api.validation import IdFilter, NoInput, RejectUnknownFields, validated
 from accounts.models import WebhookAttempt, WebhookEndpoint, WebhookEvent
 from accounts.permissions import Permission
 
@@ -222,7 +222,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, I
 
 
 class WebhookEventFilter(filters.FilterSet):
-    endpoint = filters.NumberFilter(field_name="endpoint_id")
+    endpoint = IdFilter(field_name="endpoint_id")
     state = filters.ChoiceFilter(choices=WebhookEvent.State.choices)
     event_type = filters.ChoiceFilter(choices=[(name, name) for name in webhooks.EVENT_TYPES])
 
