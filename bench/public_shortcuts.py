@@ -9,7 +9,7 @@ one process, alternately with the shortcut and with the library call put back in
 
 - dates: ``feeds.public.dates.Dates`` against ``django.utils.dateformat`` (``date`` filter);
 - addresses: route templates (``addresses._route``) against ``reverse()`` for each address;
-- compiled reads: ``queries._compiled_rows`` keeping compiled SQL against building and
+- compiled reads: ``accounts.compiled.compiled_rows`` keeping compiled SQL against building and
   compiling the queryset on every call, as Django does;
 - plain text of post HTML: ``text.text_of``'s tag pattern against ``nh3.clean``.
 
@@ -100,9 +100,9 @@ class _Forgetful(dict):
 
 @contextmanager
 def library_reads() -> Iterator[None]:
-    from feeds.public import queries
+    from accounts import compiled
 
-    with _patched(queries, "_compiled", _Forgetful()):
+    with _patched(compiled, "_compiled", _Forgetful()):
         yield
 
 
@@ -133,7 +133,7 @@ SHORTCUTS = [
     ),
     (
         "compiled reads",
-        "feeds.public.queries._compiled_rows",
+        "accounts.compiled.compiled_rows",
         library_reads,
         ["institution page", "profile page", "permalink", "atom feed"],
     ),

@@ -6,14 +6,10 @@ number of queries and the same index range scan whatever the number of posts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
 from django.db.models import (
     Aggregate,
     BigIntegerField,
@@ -21,9 +17,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     Exists,
-    Expression,
     F,
-    Field,
     JSONField,
     Max,
     OuterRef,
@@ -36,11 +30,11 @@ from django.db.models.functions import Coalesce, JSONArray
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.compiled import Param, compiled_rows
 from accounts.errors import DomainError, NotFound
 from accounts.models import FormerHandle, Institution, Membership
 from accounts.numbers import parse_ascii_int
 from accounts.queries import active_members
-from accounts.tenancy import current_institution_id
 from feeds.models import Attachment, Media, Post, Revision
 
 PAGE_SIZE = 20
@@ -59,84 +53,7 @@ class BadCursor(DomainError):
 # Django builds and compiles a queryset's SQL every time it runs it. For the few reads that every
 # public page runs, that costs more than the database does. These reads are compiled once per
 # shape, institution and database (the tenant manager's filter is part of the SQL) and then run
-# with new values for their Params.
-
-
-class Param(Expression):
-    """A value given when a compiled read runs: compiles to a placeholder."""
-
-    def __init__(self, name: str, output_field: Field) -> None:
-        super().__init__(output_field=output_field)
-        self.name = name
-
-    def as_sql(self, compiler, connection) -> tuple[str, list]:
-        return "%s", [self]
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple  # values, and Params to fill in
-    columns: tuple  # the selected expressions (for the database's value converters)
-
-
-_compiled: dict[tuple, _Compiled] = {}
-
-
-def _planned_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """``connection.cursor()``, but on PostgreSQL one that binds values on the server, so that
-    psycopg prepares a statement the connection runs often (``prepare_threshold`` in
-    ``podium.settings``) and the server keeps its plan instead of planning it on every run.
-
-    Planning these reads costs far more than running them, since the row-level security
-    policies add their subqueries to every table (100,000 posts, no institution selected:
-    institution page 21 ms planning and 1.6 ms execution, permalink 7.7 ms and 1.4 ms). Only
-    these reads are prepared: Django's own cursors bind on the client and never prepare.
-    Measured in one process against not preparing (7 Dec 2026, 7 alternating rounds, loaded
-    machine): institution page +36%, permalink +48%, atom feed +48%, profile page +1%.
-    tests/feeds/test_public_prepared.py holds the pages equal byte for byte.
-    """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg  # PostgreSQL only
-
-    # What connection.cursor() does (health check, connect, wrap), with psycopg's
-    # server-binding cursor in place of Django's client-binding one.
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(psycopg.Cursor(connection.connection))
-
-
-def _compiled_rows(shape: Hashable, build: Callable[[], QuerySet], **values: Any) -> list[tuple]:
-    """The rows of ``build()``'s values_list() query, with ``values`` for its Params."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    key = (connection.alias, connection.vendor, current_institution_id(), shape)
-    compiled = _compiled.get(key)
-    if compiled is None:
-        compiler = build().query.get_compiler(connection=connection)  # the manager fails closed
-        sql, params = compiler.as_sql()
-        columns = tuple(column for column, _sql, _alias in compiler.select[: compiler.col_count])
-        compiled = _compiled[key] = _Compiled(sql, tuple(params), columns)
-    params = [
-        p.output_field.get_db_prep_value(values[p.name], connection) if isinstance(p, Param) else p
-        for p in compiled.params
-    ]
-    with _planned_cursor(connection) as cursor:
-        cursor.execute(compiled.sql, params)
-        rows = cursor.fetchall()
-    converters = []
-    for position, column in enumerate(compiled.columns):
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((position, functions, column))
-    if converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for position, functions, column in converters:
-                for function in functions:
-                    row[position] = function(row[position], column, connection)
-    return rows
+# with new values for their Params (accounts.compiled, shared with the signed-in pages).
 
 
 # Public lists: plain rows ----------------------------------------------------------------------
@@ -257,7 +174,7 @@ def _public_rows(
     """The first ``limit`` public posts (of one author, after a cursor), with their images:
     one query."""
     by_author, after_cursor = author is not None, cursor is not None
-    rows = _compiled_rows(
+    rows = compiled_rows(
         ("public posts", by_author, after_cursor, limit),
         lambda: _public(by_author, after_cursor, limit),
         author=author.id if author else None,
@@ -355,7 +272,7 @@ def latest_feed_posts(
     """The newest posts ever published by the current institution (or one member), for the
     feeds: retracted ones stay where they were, as notices without their text. One query."""
     by_author = author is not None
-    rows = _compiled_rows(
+    rows = compiled_rows(
         ("feed posts", by_author, limit),
         lambda: _feed(by_author, limit),
         author=author.id if author else None,
@@ -495,9 +412,7 @@ def public_permalink(post_id: int) -> Permalink:
 
     Unpublished or unknown posts raise NotFound.
     """
-    rows = (
-        _compiled_rows(("permalink",), _permalink, post=post_id) if post_id <= _LARGEST_ID else []
-    )
+    rows = compiled_rows(("permalink",), _permalink, post=post_id) if post_id <= _LARGEST_ID else []
     if not rows:
         raise NotFound(_("There is no published post at this address."))
     (
@@ -561,7 +476,7 @@ def _profile() -> QuerySet[Membership]:
 
 def public_profile(handle: str) -> PublicProfile:
     """A member's public profile by handle (former staff included). Else NotFound."""
-    rows = _compiled_rows(("profile",), _profile, handle=handle.lower())
+    rows = compiled_rows(("profile",), _profile, handle=handle.lower())
     if not rows:
         raise NotFound(_("There is no profile with this handle here."))
     return PublicProfile(*rows[0])
@@ -647,7 +562,7 @@ _PUBLIC_MEMBER_COLUMNS = ("id", "handle", "display_name", "job_title", "avatar")
 def staff_preview(status: str, limit: int) -> tuple[list[PublicMember], int]:
     """The first members of a status by name, and how many there are: one query (the count is
     a window over the whole list, taken before the limit)."""
-    rows = _compiled_rows(
+    rows = compiled_rows(
         ("staff preview", status, limit),
         lambda: (
             staff_of_status(status)

@@ -1,5 +1,5 @@
 """The public pages' compiled reads run as prepared statements on PostgreSQL (planning them
-cost more than running them: feeds.public.queries._planned_cursor), and a page read through a
+cost more than running them: accounts.compiled._cursor), and a page read through a
 prepared statement is the page read without one, byte for byte."""
 
 from __future__ import annotations
