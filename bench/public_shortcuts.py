@@ -11,7 +11,9 @@ one process, alternately with the shortcut and with the library call put back in
 - addresses: route templates (``addresses._route``) against ``reverse()`` for each address;
 - compiled reads: ``accounts.compiled.compiled_rows`` keeping compiled SQL against building and
   compiling the queryset on every call, as Django does;
-- plain text of post HTML: ``text.text_of``'s tag pattern against ``nh3.clean``.
+- plain text of post HTML: ``text.text_of``'s tag pattern against ``nh3.clean``;
+- the Atom writer: ``syndication.atom_document`` against ``library_atom_document``
+  (Django's ``Atom1Feed``).
 
 A shortcut earns its place when a page it serves gains at least 10% (``GOAL``): requests per
 second with it over requests per second with the library call, median over rounds, each round
@@ -19,7 +21,10 @@ measuring both back to back in alternating order. The figures go next to each sh
 comment; the comparison tests (tests/feeds/test_public_shortcuts.py) keep them equal.
 
 Hand-written Atom and RSS writers were measured here too (7 Dec 2026: feed pages +4% to +23%
-over two runs, short of the goal) and went back to Django's ``Atom1Feed`` / ``Rss201rev2Feed``.
+over two runs, short of the goal) and went back to Django's ``Atom1Feed`` / ``Rss201rev2Feed``;
+the Atom writer came back (8 Dec 2026) once the rest of a feed request had become cheaper.
+
+``--only NAME[,NAME]`` measures only those shortcuts (names as in ``SHORTCUTS``).
 """
 
 from __future__ import annotations
@@ -122,6 +127,16 @@ def library_text_of() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def library_atom() -> Iterator[None]:
+    from feeds.public import syndication
+
+    atom = syndication.FEED_FORMATS["atom"]
+    with _patched(syndication, "FEED_FORMATS", {**syndication.FEED_FORMATS}):
+        syndication.FEED_FORMATS["atom"] = (syndication.library_atom_document, atom[1])
+        yield
+
+
 # (shortcut, where it lives, library path, pages it serves)
 SHORTCUTS = [
     ("dates", "feeds.public.dates.Dates", library_dates, ["institution page", "permalink"]),
@@ -138,6 +153,7 @@ SHORTCUTS = [
         ["institution page", "profile page", "permalink", "atom feed"],
     ),
     ("plain text", "feeds.public.text.text_of", library_text_of, ["atom feed", "permalink"]),
+    ("atom writer", "feeds.public.syndication.atom_document", library_atom, ["atom feed"]),
 ]
 
 
@@ -156,7 +172,7 @@ def _rate(client, path: str, requests: int) -> float:
     return requests / (time.perf_counter() - started)
 
 
-def measure(seeded: dict, rounds: int, requests: int) -> list[dict]:
+def measure(seeded: dict, rounds: int, requests: int, only: str = "") -> list[dict]:
     """Inside Django: requests per second of each page with each shortcut and without it."""
     from django.test import Client
 
@@ -166,7 +182,10 @@ def measure(seeded: dict, rounds: int, requests: int) -> list[dict]:
     client = Client(headers={"X-Forwarded-Proto": "https"}, HTTP_HOST="localhost")
     pages = _pages(seeded)
     rows = []
+    chosen = set(filter(None, only.split(",")))
     for name, where, library, page_names in SHORTCUTS:
+        if chosen and name not in chosen:
+            continue
         for page in page_names:
             path = pages[page]
             _rate(client, path, 3)  # warm: compiled templates and reads, connection
@@ -214,7 +233,7 @@ def inner_main(argv: list[str]) -> int:
 
     django.setup()
     seeded, rounds, requests = json.loads(argv[0]), int(argv[1]), int(argv[2])
-    print(json.dumps(measure(seeded, rounds, requests)))
+    print(json.dumps(measure(seeded, rounds, requests, argv[3] if len(argv) > 3 else "")))
     return 0
 
 
@@ -225,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.public_shortcuts", description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=20, help="requests per side and round")
+    parser.add_argument("--only", default="", help="shortcut names, comma-separated")
     args, rest = parser.parse_known_args(argv)
     options = public_read.parse_options(rest, dict(os.environ))
     temp = Path(tempfile.mkdtemp(prefix="podium-shortcuts-"))
@@ -240,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(seeded),
             str(args.rounds),
             str(args.requests),
+            args.only,
         ]
         print(
             f"Pages with each shortcut and with the library call, {args.rounds} rounds of "
