@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podium.settings")
 
@@ -24,3 +25,15 @@ app.conf.beat_schedule = {
     # Webhooks: expired leases, due and lost events, expired idempotency keys.
     "accounts.sweep_webhooks": {"task": "accounts.sweep_webhooks", "schedule": 60.0},
 }
+
+
+@task_postrun.connect
+def close_broken_connections(task=None, **_kwargs) -> None:
+    """After each task, what Django does after each request: close a database connection that
+    broke or outlived CONN_MAX_AGE (the next task opens a new one); keep the others. Not for a
+    task run in the caller's process (``apply``, eager mode): its connection is the caller's."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -279,6 +279,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set: a new PostgreSQL connection (and server process) per delivery cost more than the rest
+# of its database work. Connections are kept as Django keeps them between requests
+# (CONN_MAX_AGE, health checks; ``podium.celery`` closes broken or old ones after each task),
+# and the fixup still closes them after this many tasks.
+CELERY_DB_REUSE_MAX = 10_000
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
