@@ -11,9 +11,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -23,7 +24,8 @@ from accounts import second_factor
 from accounts.api.errors import json_error
 from accounts.auth import preloaded_user
 from accounts.compiled import Param, columns_of, compiled_rows, instance_of
-from accounts.models import Institution, Membership, User
+from accounts.models import AuditEvent, Institution, Membership, User
+from accounts.routing import match_of
 from accounts.services import institution_changed_handlers
 from accounts.tenancy import public_read_context, tenant_context
 
@@ -144,18 +146,27 @@ _INSTITUTION = columns_of(Institution, "institution__")
 
 
 def _active_membership_query():
-    return Membership.objects.filter(
-        institution__slug=Param("slug", Institution._meta.get_field("slug")),
-        user_id=Param("user", Membership._meta.get_field("user_id")),
-        status=Membership.Status.ACTIVE,
-    ).values_list(*_MEMBERSHIP, *_USER, *_INSTITUTION)[:1]
+    newest_event = (
+        AuditEvent.objects.filter(institution_id=OuterRef("institution_id"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    return (
+        Membership.objects.filter(
+            institution__slug=Param("slug", Institution._meta.get_field("slug")),
+            user_id=Param("user", Membership._meta.get_field("user_id")),
+            status=Membership.Status.ACTIVE,
+        )
+        .annotate(audit_chain_head=Coalesce(Subquery(newest_event), 0))
+        .values_list(*_MEMBERSHIP, *_USER, *_INSTITUTION, "audit_chain_head")[:1]
+    )
 
 
-def _active_membership(slug: str, user_id: int) -> Membership | None:
+def _active_membership(slug: str, user_id: int) -> tuple[Membership, int] | None:
     """The user's active membership in the institution in context (which must have this slug),
-    with its user and institution: one compiled query in place of three ORM queries
-    (institution, user, membership). Shortcut, measured with bench.queue: see the report in
-    the commit adding it."""
+    with its user and institution, and the institution's audit chain head (what kept member
+    pages are checked against, accounts.pagecache): one compiled query in place of four ORM
+    queries. Shortcut, measured with bench.queue: see the reports in the commits adding it."""
     rows = compiled_rows(("active-membership",), _active_membership_query, slug=slug, user=user_id)
     if not rows:
         return None
@@ -163,8 +174,8 @@ def _active_membership(slug: str, user_id: int) -> Membership | None:
     first, second = len(_MEMBERSHIP), len(_MEMBERSHIP) + len(_USER)
     membership = instance_of(Membership, row[:first])
     membership.user = instance_of(User, row[first:second])
-    membership.institution = instance_of(Institution, row[second:])
-    return membership
+    membership.institution = instance_of(Institution, row[second:-1])
+    return membership, row[-1]
 
 
 class TenantMiddleware:
@@ -182,9 +193,8 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.institution = None
         request.membership = None
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        match = match_of(request.path_info)
+        if match is None:
             request.tenant_access = "public"
             return self.get_response(request)
         access = view_access(match.func)
@@ -247,9 +257,10 @@ class TenantMiddleware:
         if user_id is None:
             return None
         with tenant_context(institution_id):
-            membership = _active_membership(slug, user_id)
-            if membership is None:
+            found = _active_membership(slug, user_id)
+            if found is None:
                 return None
+            membership, request.audit_chain_head = found
             with preloaded_user(membership.user):
                 # Django checks the session against the row (password hash, active account);
                 # a session that fails is flushed, and the long way sends to the sign-in page.

@@ -35,16 +35,17 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import BadRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
+
+from accounts.routing import match_of
 
 GLOBAL_SCOPE = "_global"
 # The only query parameters public pages read. The cache key keeps these and drops the rest, so
@@ -186,15 +187,21 @@ def _canonical_parameter(name: str, value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=2048)
 def _parameters_read(path: str) -> tuple[str, ...]:
     """The query parameters the public view at ``path`` reads (``public_parameters``; all of
     them when it does not say, or when nothing answers the path)."""
-    try:
-        view = resolve(path).func
-    except Resolver404:
+    match = match_of(path)
+    if match is None:
         return PUBLIC_QUERY_PARAMETERS
-    return ("lang", *getattr(view, "public_parameters", PUBLIC_QUERY_PARAMETERS))
+    return ("lang", *getattr(match.func, "public_parameters", PUBLIC_QUERY_PARAMETERS))
+
+
+def _members_view(path: str) -> bool:
+    """Whether the view answering ``path`` is not a public one (no ``public_view``): its answers
+    are never stored, so the server cache is not asked. Saves members' pages a round trip to
+    Redis (0.3 of about 3 ms of Python on a kept review queue page, accounts.pagecache)."""
+    match = match_of(path)
+    return match is not None and getattr(match.func, "tenant_access", None) != "public"
 
 
 def _page_key(scope: str, request: HttpRequest) -> str:
@@ -258,7 +265,8 @@ class PublicCacheMiddleware:
         # The first of Podium's middleware: every request passes here, before any view and
         # before the server cache answers.
         check_address(request)
-        if request.method not in PUBLIC_METHODS or _never_public(request.path_info):
+        path = request.path_info
+        if request.method not in PUBLIC_METHODS or _never_public(path) or _members_view(path):
             return _personal(self.get_response(request))
         started = time.time()
         # The host first: a stored page must never answer a request Django would refuse

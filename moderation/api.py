@@ -36,7 +36,6 @@ from moderation.models import (
     MAX_TERM_LENGTH,
     LexiconTerm,
     NotificationPreference,
-    Policy,
     ReviewMode,
     TermKind,
 )
@@ -329,7 +328,7 @@ class ReviewViewSet(InstitutionViewSet):
         if number is None:
             raise serializers.ValidationError({"page": [gettext_lazy("Not a page number.")]})
         page = queries.queue_page(posts, number)
-        policy = Policy.objects.filter(institution_id=self.institution.id).first()
+        policy = services.current_policy(self.institution)
         items = queries.queue_items(page.items, policy)
 
         def link(to: int) -> str:

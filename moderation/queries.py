@@ -36,6 +36,7 @@ from moderation.models import Decision, Flag, Policy, Severity, Verdict
 from moderation.renderings import NetworkRendering, renderings_of
 from moderation.services import (
     Binding,
+    current_policy,
     deadline_of,
     findings_of,
     needs_override,
@@ -474,7 +475,7 @@ def review_of(post_id: int, viewer: Membership) -> Review:
     if post is None or post.latest_revision is None:
         raise NotFound()
     revision = post.latest_revision
-    policy = Policy.objects.filter(institution_id=post.institution_id).first()
+    policy = current_policy(post.institution)
     flags = list(Flag.objects.filter(revision=revision).order_by("start", "id"))
     if flags and policy is not None:
         _explain_in_reader_language(post, revision, policy, flags)

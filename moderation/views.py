@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import errors, second_factor
 from accounts.localtime import local_time_text, machine_time
 from accounts.models import Membership
+from accounts.pagecache import member_page_cache
 from accounts.permissions import Permission, has_permission
 from feeds.services import Keep
 from moderation import queries, services
@@ -111,8 +113,10 @@ def _filter_fields(form: QueueFilterForm) -> list[dict]:
 
 
 @require_http_methods(["GET"])
+@member_page_cache
 def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
-    """Posts waiting for review, most urgent first, with filters; keyset pages of 25."""
+    """Posts waiting for review, most urgent first, with filters; keyset pages of 25. Kept
+    while nothing in the institution changes, until the next deadline on the page passes."""
     membership = _require(request, Permission.REVIEW_POSTS)
     members = queries.author_choices()
     form = QueueFilterForm(
@@ -135,7 +139,7 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
     except queries.BadCursor:
         status, error = 400, _("This page address is not valid; here is the first page.")
         page = queries.queue_page_at(posts, members=by_id)
-    policy = Policy.objects.filter(institution_id=request.institution.id).first()
+    policy = services.current_policy(request.institution)
     total = queries.capped_count(posts)
     if filters == queries.QueueFilter():
         # The navigation's badge counts the same posts: no second count on this page.
@@ -144,12 +148,13 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
     for key in ("after", "before", "page"):
         query.pop(key, None)
     base_url = reverse("moderation:queue", args=[request.institution.slug])
+    items = queries.queue_items(page.items, policy)
     context = {
         "institution": request.institution,
         "form": form,
         "filter_fields": _filter_fields(form),
         "page": page,
-        "rows": _queue_rows(queries.queue_items(page.items, policy), request.institution, base_url),
+        "rows": _queue_rows(items, request.institution, base_url),
         "total": total,
         "count_cap": queries.COUNT_CAP,
         "policy": policy,
@@ -157,7 +162,13 @@ def queue(request: HttpRequest, institution_slug: str) -> HttpResponse:
         "query": query.urlencode(),
         "error": error,
     }
-    return render(request, "moderation/queue.html", context, status=status)
+    response = render(request, "moderation/queue.html", context, status=status)
+    # A row turns late when its deadline passes: the page is true until the first one does.
+    now = timezone.now()
+    response.fresh_until = min(
+        (item.deadline for item in items if item.deadline and item.deadline > now), default=None
+    )
+    return response
 
 
 # One post's review --------------------------------------------------------------------------

@@ -265,6 +265,10 @@ PODIUM_PUBLIC_MAX_AGE = int(env("PODIUM_PUBLIC_MAX_AGE", "30"))
 PODIUM_PUBLIC_STALE_WHILE_REVALIDATE = int(env("PODIUM_PUBLIC_STALE_WHILE_REVALIDATE", "30"))
 # Seconds the server keeps a rendered anonymous page; 0 switches the server cache off.
 PODIUM_PUBLIC_CACHE_SECONDS = int(env("PODIUM_PUBLIC_CACHE_SECONDS", "3600"))
+# Seconds a member page kept by accounts.pagecache (the review queue) may be shown again while
+# nothing in the institution changed: the most it can miss of what changes without an audit
+# event. 0 switches it off.
+PODIUM_MEMBER_PAGE_CACHE_SECONDS = int(env("PODIUM_MEMBER_PAGE_CACHE_SECONDS", "30"))
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:

@@ -152,9 +152,11 @@ def _clear_cache():
     else:
         cache.clear()
     # The public pages' per-process caches: each test has institutions of its own.
+    from accounts import pagecache
     from accounts.middleware import PublicEntries
 
     PublicEntries.clear_all()
+    pagecache.clear()
     yield
 
 
