@@ -197,6 +197,8 @@ class TenantMiddleware:
         if match is None:
             request.tenant_access = "public"
             return self.get_response(request)
+        # Kept for the handler (podium.wsgi.Handler), which would resolve the address again.
+        request.resolver_match = match
         access = view_access(match.func)
         request.tenant_access = access
         slug = match.kwargs.get(INSTITUTION_KWARG)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import ClassVar
 
 from django.utils import dateformat, translation
@@ -78,6 +79,14 @@ class DateText:
         return "".join(out)
 
 
+@lru_cache(maxsize=64)
+def _date_text(format_string: str, language: str | None) -> DateText:
+    """One ``DateText`` per format and language in a process: the texts it keeps (month names,
+    "p.m.") are the language's, and splitting the format anew cost every page more than
+    writing its dates did."""
+    return DateText(format_string)
+
+
 class Dates:
     """Dates as the pages show them: in the institution's time zone, in the active language.
 
@@ -88,8 +97,8 @@ class Dates:
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
         language = translation.get_language()
-        self._text = DateText(localtime_formats.datetime_format(language))
-        self._day = DateText(get_format("DATE_FORMAT"))
+        self._text = _date_text(localtime_formats.datetime_format(language), language)
+        self._day = _date_text(get_format("DATE_FORMAT"), language)
 
     def machine(self, value: datetime) -> str:
         local = value.astimezone(self.zone)
