@@ -4,9 +4,10 @@
 
 1. ``claim``: one conditional UPDATE moves the delivery to ``sending`` with a lease in our name
    and returns what the try needs (0 rows: another worker has it, or it is not due: do
-   nothing). In the same transaction it settles what needs no network: a held institution, a
-   retracted post, a copy not yet sent that this delivery needs, an account without access, a
-   rate budget spent, a network that stalled (one delivery of the account probes it).
+   nothing), in one round trip (``_execute_for``). A second transaction, under the same lease,
+   settles what needs no network: a held institution, a retracted post, a copy not yet sent
+   that this delivery needs, an account without access, a rate budget spent, a network that
+   stalled (one delivery of the account probes it).
 2. ``perform``: the network call(s), outside any transaction. A delivery that may already have
    reached the network (``unconfirmed``) is looked up first and resent only when the network
    proves it has no copy, or when a resend cannot duplicate (Mastodon's key, Bluesky's rkey).
@@ -40,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import Institution
-from accounts.tenancy import tenant_context
+from accounts.tenancy import INSTITUTION_SETTING, tenant_context
 from crossposting import credentials, lifecycle, queues, token_refresh
 from crossposting.clients import Account, Copy, Outcome, Result, client_for
 from crossposting.models import (
@@ -164,6 +165,36 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter)
 
 
+# One statement for the institution ------------------------------------------------------------
+
+
+def _execute_for(institution_id: int, sql: str, params: list) -> tuple | None:
+    """Run one statement for the institution (row-level security applies) and return its first
+    row, or None.
+
+    Outside a transaction, on PostgreSQL with client-side binding (Django's default), the
+    tenant setting and the statement go as one query string, which the server runs as one
+    implicit transaction: one round trip where ``tenant_context`` needs four (BEGIN,
+    ``set_config``, the statement, COMMIT). Inside a transaction (a service, a test), the
+    statement joins it as usual.
+    """
+    if (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not connection.settings_dict["OPTIONS"].get("server_side_binding")
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT set_config('{INSTITUTION_SETTING}', %s, true); {sql}",
+                [str(institution_id), *params],
+            )
+            cursor.nextset()
+            return cursor.fetchone()
+    with tenant_context(institution_id), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 # Step 1: claim ----------------------------------------------------------------------------------
 
 
@@ -227,18 +258,22 @@ def _take(delivery_id: int, institution_id: int, owner: str, now: datetime) -> d
     lease_until = now + timedelta(seconds=settings.PODIUM_DELIVERY_LEASE_SECONDS)
     if connection.vendor == "postgresql":
         return _take_in_one_statement(delivery_id, institution_id, owner, now, lease_until)
-    taken = Delivery.objects.filter(
-        id=delivery_id, state__in=lifecycle.sources("claim"), next_attempt_at__lte=now
-    ).update(
-        state=lifecycle.target("claim"), lease_until=lease_until, lease_owner=owner, updated_at=now
-    )
-    if not taken:
-        return None
-    row = (
-        Delivery.objects.filter(id=delivery_id)
-        .values(*_CLAIMED, *(f"depends_on__{name}" for name in _NEEDED))
-        .get()
-    )
+    with tenant_context(institution_id):
+        taken = Delivery.objects.filter(
+            id=delivery_id, state__in=lifecycle.sources("claim"), next_attempt_at__lte=now
+        ).update(
+            state=lifecycle.target("claim"),
+            lease_until=lease_until,
+            lease_owner=owner,
+            updated_at=now,
+        )
+        if not taken:
+            return None
+        row = (
+            Delivery.objects.filter(id=delivery_id)
+            .values(*_CLAIMED, *(f"depends_on__{name}" for name in _NEEDED))
+            .get()
+        )
     needed = [row.pop(f"depends_on__{name}") for name in _NEEDED]
     row["depends_on"] = needed if row["depends_on_id"] is not None else None
     return row
@@ -266,9 +301,7 @@ def _take_in_one_statement(
              FROM {d} AS n WHERE n.id = d.depends_on_id)
     """  # noqa: S608 (table names from the models; every value is a parameter)
     params = [lifecycle.target("claim"), lease_until, owner, now, delivery_id, institution_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *sources, now])
-        found = cursor.fetchone()
+    found = _execute_for(institution_id, sql, [*params, *sources, now])
     if found is None:
         return None
     row = dict(zip((*_CLAIMED, "depends_on"), found, strict=True))
@@ -296,21 +329,22 @@ def _settle(
     }
     if until is not None:
         fields["next_attempt_at"] = until
-    moved = Delivery.objects.filter(
-        id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
-    ).update(**fields)
-    if not moved:
-        return
-    if verb in ("cancel", "reauthorise", "hold"):
-        audit.record(
-            claim.institution_id,
-            f"delivery.{verb}",
-            object_type=DELIVERY_TYPE,
-            object_id=claim.delivery_id,
-            after={"state": state, "reason": message},
-        )
-    if verb == "defer" and until is not None and until - at <= SHORT_DELAY:
-        _enqueue_later(claim, until - at)
+    with tenant_context(claim.institution_id):
+        moved = Delivery.objects.filter(
+            id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
+        ).update(**fields)
+        if not moved:
+            return
+        if verb in ("cancel", "reauthorise", "hold"):
+            audit.record(
+                claim.institution_id,
+                f"delivery.{verb}",
+                object_type=DELIVERY_TYPE,
+                object_id=claim.delivery_id,
+                after={"state": state, "reason": message},
+            )
+        if verb == "defer" and until is not None and until - at <= SHORT_DELAY:
+            _enqueue_later(claim, until - at)
 
 
 def claim(
@@ -318,114 +352,113 @@ def claim(
 ) -> Claim | None:
     """Take the delivery for one try, or settle it without the network; None: nothing to send."""
     now = now or timezone.now()
-    with tenant_context(institution_id):
-        row = _take(delivery_id, institution_id, owner, now)
-        if row is None:
-            return None
-        unconfirmed, kind = row["unconfirmed"], row["kind"]
-        needed = row["depends_on"]
-        taken = Claim(
-            delivery_id=delivery_id,
+    row = _take(delivery_id, institution_id, owner, now)
+    if row is None:
+        return None
+    unconfirmed, kind = row["unconfirmed"], row["kind"]
+    needed = row["depends_on"]
+    taken = Claim(
+        delivery_id=delivery_id,
+        institution_id=institution_id,
+        owner=owner,
+        kind=kind,
+        payload=row["payload"],
+        key=row["idempotency_key"],
+        progress=dict(row["progress"]),
+        unconfirmed=unconfirmed,
+        account=Account(
+            id=row["account_id"],
             institution_id=institution_id,
-            owner=owner,
-            kind=kind,
-            payload=row["payload"],
-            key=row["idempotency_key"],
-            progress=dict(row["progress"]),
-            unconfirmed=unconfirmed,
-            account=Account(
-                id=row["account_id"],
-                institution_id=institution_id,
-                network=row["account__network"],
-                handle=row["account__handle"],
-                base_url=row["account__base_url"],
-                remote_user_id=row["account__remote_user_id"],
-                credentials={},
-                institution_slug=row["post__institution__slug"],
-            ),
-            credentials_version=row["account__credentials_version"],
-            copy=None,
-            lookup_since=row["created_at"] if unconfirmed else None,
-            attempts=row["attempts"],
-            started_at=now,
-            retracted=row["post__retracted_at"] is not None,
-        )
-        sends_text = kind != K.DELETE
-        if sends_text and taken.retracted:
-            if not unconfirmed:
-                _settle(
-                    taken,
-                    "cancel",
-                    kind="retracted",
-                    at=now,
-                    message=_("The post was retracted before this was sent."),
-                )
-                return None
-            taken.lookup_only = True
-        if row["post__institution__publishing_paused"] and sends_text:
-            if not unconfirmed:
-                _settle(
-                    taken,
-                    "hold",
-                    kind="paused",
-                    at=now,
-                    message=_("Publishing is paused for the institution."),
-                )
-                return None
-            taken.lookup_only = True
-        if row["account__status"] != NetworkAccount.Status.ACTIVE:
+            network=row["account__network"],
+            handle=row["account__handle"],
+            base_url=row["account__base_url"],
+            remote_user_id=row["account__remote_user_id"],
+            credentials={},
+            institution_slug=row["post__institution__slug"],
+        ),
+        credentials_version=row["account__credentials_version"],
+        copy=None,
+        lookup_since=row["created_at"] if unconfirmed else None,
+        attempts=row["attempts"],
+        started_at=now,
+        retracted=row["post__retracted_at"] is not None,
+    )
+    sends_text = kind != K.DELETE
+    if sends_text and taken.retracted:
+        if not unconfirmed:
             _settle(
                 taken,
-                "reauthorise",
-                kind="account",
+                "cancel",
+                kind="retracted",
                 at=now,
-                message=row["account__status_reason"] or _("The account must be connected again."),
+                message=_("The post was retracted before this was sent."),
             )
             return None
-        if needed is not None:
-            needed_state, remote_id, remote_url, remote = needed
-            if needed_state in (S.FAILED, S.CANCELLED):
-                _settle(
-                    taken,
-                    "cancel",
-                    kind="no_copy",
-                    at=now,
-                    message=_("There is no copy to act on: it was never posted."),
-                )
-                return None
-            if needed_state != S.SENT:
-                _settle(
-                    taken,
-                    "defer",
-                    kind="waiting",
-                    at=now,
-                    until=now + timedelta(seconds=2),
-                    message=_("Waiting for the copy it acts on."),
-                )
-                return None
-            taken.copy = Copy(remote_id, remote_url, dict(remote or {}))
-        budget = budget_of(taken.account.id)
-        blocked, taken.stalls = budget.blocked_until, budget.stalls
-        limited = row["account__rate_limited_until"]
-        if limited and limited > now:
-            blocked = max(blocked or now, limited)
-        if not blocked and taken.stalls and not _take_probe(taken.account.id):
-            # Another delivery of the account is finding out whether the network answers again.
-            blocked = now + timedelta(seconds=_network_timeout())
-        if blocked and not taken.lookup_only:
+        taken.lookup_only = True
+    if row["post__institution__publishing_paused"] and sends_text:
+        if not unconfirmed:
+            _settle(
+                taken,
+                "hold",
+                kind="paused",
+                at=now,
+                message=_("Publishing is paused for the institution."),
+            )
+            return None
+        taken.lookup_only = True
+    if row["account__status"] != NetworkAccount.Status.ACTIVE:
+        _settle(
+            taken,
+            "reauthorise",
+            kind="account",
+            at=now,
+            message=row["account__status_reason"] or _("The account must be connected again."),
+        )
+        return None
+    if needed is not None:
+        needed_state, remote_id, remote_url, remote = needed
+        if needed_state in (S.FAILED, S.CANCELLED):
+            _settle(
+                taken,
+                "cancel",
+                kind="no_copy",
+                at=now,
+                message=_("There is no copy to act on: it was never posted."),
+            )
+            return None
+        if needed_state != S.SENT:
             _settle(
                 taken,
                 "defer",
-                kind="rate_limited",
+                kind="waiting",
                 at=now,
-                until=blocked,
-                message=_("Waiting for the network's rate limit to reset."),
+                until=now + timedelta(seconds=2),
+                message=_("Waiting for the copy it acts on."),
             )
             return None
-        taken.account.credentials = credentials.unseal(
-            institution_id, taken.account.id, row["account__credentials"]
+        taken.copy = Copy(remote_id, remote_url, dict(remote or {}))
+    budget = budget_of(taken.account.id)
+    blocked, taken.stalls = budget.blocked_until, budget.stalls
+    limited = row["account__rate_limited_until"]
+    if limited and limited > now:
+        blocked = max(blocked or now, limited)
+    if not blocked and taken.stalls and not _take_probe(taken.account.id):
+        # Another delivery of the account is finding out whether the network answers again.
+        blocked = now + timedelta(seconds=_network_timeout())
+    if blocked and not taken.lookup_only:
+        _settle(
+            taken,
+            "defer",
+            kind="rate_limited",
+            at=now,
+            until=blocked,
+            message=_("Waiting for the network's rate limit to reset."),
         )
-        return taken
+        return None
+    taken.account.credentials = credentials.unseal(
+        institution_id, taken.account.id, row["account__credentials"]
+    )
+    return taken
 
 
 # Step 2: perform (no transaction open) ----------------------------------------------------------
@@ -435,10 +468,25 @@ def _remember(claim: Claim):
     def remember(progress: dict) -> None:
         """Keep what a multi-step send has done (a Threads container) before the next step."""
         claim.progress.update(progress)
-        with tenant_context(claim.institution_id):
-            Delivery.objects.filter(
-                id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
-            ).update(progress=claim.progress)
+        if connection.vendor != "postgresql":
+            with tenant_context(claim.institution_id):
+                Delivery.objects.filter(
+                    id=claim.delivery_id, state=S.SENDING, lease_owner=claim.owner
+                ).update(progress=claim.progress)
+            return
+        _execute_for(
+            claim.institution_id,
+            f"UPDATE {Delivery._meta.db_table} SET progress = %s::jsonb"  # noqa: S608 (model name)
+            " WHERE id = %s AND institution_id = %s AND state = %s AND lease_owner = %s"
+            " RETURNING id",
+            [
+                json.dumps(claim.progress),
+                claim.delivery_id,
+                claim.institution_id,
+                S.SENDING,
+                claim.owner,
+            ],
+        )
 
     return remember
 
@@ -608,8 +656,9 @@ def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> 
         "worker": claim.owner[:100],
     }
     with tenant_context(claim.institution_id):
+        released = None
         if connection.vendor == "postgresql":
-            moved = _record_in_one_statement(claim, attempt, fields)
+            moved, released = _record_in_one_statement(claim, attempt, fields, sent=verb == "sent")
         else:
             DeliveryAttempt.objects.create(
                 **{f"{name}_id" if name in _REFERENCES else name: v for name, v in attempt.items()}
@@ -621,7 +670,7 @@ def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> 
             # The lease ran out and the sweeper took the delivery back: the next try looks up
             # whatever this one did.
             return Delivery.objects.values_list("state", flat=True).get(id=claim.delivery_id)
-        _after_outcome(claim, outcome, verb, fields, ended_at)
+        _after_outcome(claim, outcome, verb, fields, ended_at, released)
         return fields["state"]
 
 
@@ -629,9 +678,13 @@ def record(claim: Claim, outcome: Outcome, ended_at: datetime | None = None) -> 
 _REFERENCES = frozenset({"institution", "delivery"})
 
 
-def _record_in_one_statement(claim: Claim, attempt: dict, fields: dict) -> int:
+def _record_in_one_statement(
+    claim: Claim, attempt: dict, fields: dict, *, sent: bool
+) -> tuple[int, list[tuple[int, str]] | None]:
     """The attempt row and the conditional UPDATE of the delivery in one round trip (a
-    data-modifying CTE); returns how many deliveries moved on (0: the lease is gone)."""
+    data-modifying CTE); returns how many deliveries moved on (0: the lease is gone) and, for a
+    copy ``sent``, the deliveries that waited for it, made due in the same statement (what
+    ``_enqueue_dependants`` does in two)."""
 
     def prepared(model, values: dict) -> tuple[list[str], list]:
         columns, params = [], []
@@ -643,25 +696,52 @@ def _record_in_one_statement(claim: Claim, attempt: dict, fields: dict) -> int:
 
     set_columns, set_params = prepared(Delivery, fields)
     columns, values = prepared(DeliveryAttempt, attempt)
+    table = Delivery._meta.db_table
+    released, released_params = "", []
+    if sent:
+        # Other rows than the one moved (they depend on it): one statement may update both.
+        released = f"""
+        , released AS (
+            UPDATE {table} AS w SET next_attempt_at = %s, enqueued_at = %s
+            WHERE w.institution_id = %s AND w.depends_on_id = %s AND w.state = %s
+              AND EXISTS (SELECT 1 FROM moved)
+            RETURNING w.id, w.network
+        )"""  # noqa: S608 (names from the models; every value is a parameter)
+        now = timezone.now()
+        released_params = [now, now, claim.institution_id, claim.delivery_id, S.PENDING]
     sql = f"""
         WITH moved AS (
-            UPDATE {Delivery._meta.db_table}
+            UPDATE {table}
             SET {", ".join(f"{column} = %s" for column in set_columns)}
             WHERE id = %s AND institution_id = %s AND state = %s AND lease_owner = %s
             RETURNING id
-        )
+        ){released}
         INSERT INTO {DeliveryAttempt._meta.db_table} ({", ".join(columns)})
         VALUES ({", ".join(["%s"] * len(columns))})
-        RETURNING (SELECT count(*) FROM moved)
+        RETURNING (SELECT count(*) FROM moved),
+          {"(SELECT json_agg(json_build_array(id, network)) FROM released)" if sent else "NULL"}
     """  # noqa: S608 (names from the models; every value is a parameter)
     where = [claim.delivery_id, claim.institution_id, S.SENDING, claim.owner]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*set_params, *where, *values])
-        return cursor.fetchone()[0]
+        cursor.execute(sql, [*set_params, *where, *released_params, *values])
+        moved, waiting = cursor.fetchone()
+    if not sent:
+        return moved, None
+    if isinstance(waiting, str):
+        waiting = json.loads(waiting)
+    return moved, [(delivery_id, network) for delivery_id, network in waiting or ()]
 
 
-def _after_outcome(claim: Claim, outcome: Outcome, verb: str, fields: dict, now: datetime) -> None:
-    """What an outcome changes beyond its delivery: the account, the broker, the audit log."""
+def _after_outcome(
+    claim: Claim,
+    outcome: Outcome,
+    verb: str,
+    fields: dict,
+    now: datetime,
+    released: list[tuple[int, str]] | None = None,
+) -> None:
+    """What an outcome changes beyond its delivery: the account, the broker, the audit log.
+    ``released``: the deliveries that waited for this copy, already made due (PostgreSQL)."""
     account_id = claim.account.id
     if outcome.remaining == 0 and outcome.reset_at:
         block_budget(account_id, outcome.reset_at)
@@ -699,7 +779,10 @@ def _after_outcome(claim: Claim, outcome: Outcome, verb: str, fields: dict, now:
     # Always asked, never decided at claim time: a retraction or correction may add a delete or
     # an edit that waits for this copy while the try is on its way (found by the state test).
     if verb == "sent":
-        _enqueue_dependants(claim)
+        if released is None:
+            _enqueue_dependants(claim)
+        elif released:
+            transaction.on_commit(lambda: _send(released, claim.institution_id))
     audit.record(
         claim.institution_id,
         AUDIT_VERBS[claim.kind] if verb == "sent" else f"delivery.{verb}",
