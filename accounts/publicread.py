@@ -153,6 +153,12 @@ def _version_lifetime() -> int:
     return max(60, 2 * settings.PODIUM_PUBLIC_CACHE_SECONDS)
 
 
+# Called with the institution's slug when a change to what it shows commits, in the process
+# that made it: what that process keeps of public rows (feeds.public.views) forgets it at once,
+# without waiting for the next request to read the new version.
+public_content_changed_handlers: list[Callable[[str], None]] = []
+
+
 def public_content_changed(institution_slug: str) -> None:
     """Invalidate every cached public response of an institution once the transaction commits."""
 
@@ -164,6 +170,8 @@ def public_content_changed(institution_slug: str) -> None:
             },
             timeout=_version_lifetime(),
         )
+        for handler in public_content_changed_handlers:
+            handler(institution_slug)
 
     transaction.on_commit(bump)
 

@@ -108,6 +108,11 @@ class PublicAddresses:
         self.slug = institution_slug
         self._query = "?" + query if query else ""
 
+    @property
+    def query(self) -> str:
+        """What the addresses of pages end with: ``?lang=..``, or nothing."""
+        return self._query
+
     @cached_property
     def landing(self) -> str:
         return landing_path() + self._query

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.signals import setting_changed
 from django.http import (
     FileResponse,
     Http404,
@@ -35,12 +36,14 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponsePermanentRedirect,
 )
+from django.template import engines
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from markupsafe import Markup
 
 from accounts.addresses import absolute_url
 from accounts.errors import DomainError, NotFound
@@ -48,7 +51,13 @@ from accounts.middleware import PublicEntries
 from accounts.models import Institution, Membership
 from accounts.numbers import parse_ascii_int
 from accounts.permissions import Permission, has_permission
-from accounts.publicread import browser_lifetime, public_query, public_view, reads
+from accounts.publicread import (
+    browser_lifetime,
+    public_content_changed_handlers,
+    public_query,
+    public_view,
+    reads,
+)
 from accounts.queries import memberships_of
 from accounts.tenancy import tenant_context
 from feeds import hooks
@@ -61,6 +70,7 @@ from feeds.public.addresses import (
     stored_file_url,
 )
 from feeds.public.dates import Dates
+from feeds.public.jinja import ENGINE as JINJA_ENGINE
 from feeds.public.jinja import render
 from feeds.rendering import excerpt
 
@@ -189,11 +199,79 @@ class Shaper:
             )
         return entries
 
+    def cards(self, posts: list[queries.PublicPost], institution: Institution) -> list[Markup]:
+        """The posts' cards in a list (``post_summary`` of macros.html), from ``post_cards``
+        where a page made them before."""
+        key = (
+            self.addresses.slug,
+            self.addresses.query,
+            institution.name,
+            self.dates.zone,
+            translation.get_language(),
+            settings.PODIUM_BASE_URL,
+        )
+        cards = []
+        missing = []
+        for post in posts:
+            card = post_cards.get((post, key))
+            if card is None:
+                missing.append((len(cards), post))
+            cards.append(card)
+        if missing:
+            summary = post_summary_macro()
+            made = self.entries([post for _i, post in missing])
+            for (position, post), entry in zip(missing, made, strict=True):
+                cards[position] = post_cards.keep((post, key), summary(entry, institution))
+        return cards
+
     def image(self, image: queries.PublicImage) -> Image:
         """A post image: its address follows the post (``feeds:post-image``), never /media/."""
         url = self.addresses.image(image.image)
         small = self.addresses.image(image.small) or url
         return Image(small, url, image.alt_text, image.width, image.height)
+
+
+class PostCards:
+    """Cards of posts in lists, kept per process under everything a card is made of.
+
+    A card (``post_summary`` in macros.html) is a function of the post's row (text, language,
+    dates, author, images) and of the page: the institution's slug, name and time zone, the
+    reader's ``?lang=`` in its links, the active language and the site's base address. Those
+    together are the key, so a card is never out of date: a corrected text, a renamed author or
+    institution, another language make another key. Shaping a post and rendering its card
+    cost an institution or profile page about a fifth of its time; a page rendered again
+    (the server cache keeps a page only until the institution's next change, and a new post
+    moves every other post's page) finds most of its cards. Bounded: when full it starts over.
+    """
+
+    LIMIT = 500
+
+    def __init__(self) -> None:
+        self._cards: dict[tuple, Markup] = {}
+
+    def get(self, key: tuple) -> Markup | None:
+        return self._cards.get(key)
+
+    def keep(self, key: tuple, card: Markup) -> Markup:
+        if len(self._cards) >= self.LIMIT:
+            self._cards.clear()
+        self._cards[key] = card
+        return card
+
+    def clear(self, **_kwargs: object) -> None:
+        self._cards.clear()
+
+
+post_cards = PostCards()
+# Settings decide addresses and formats a card shows (tests change them): start over then.
+setting_changed.connect(post_cards.clear, weak=False)
+
+
+def post_summary_macro() -> Callable[[Entry, Institution], Markup]:
+    """The ``post_summary`` macro of macros.html, as a function."""
+    return (
+        engines[JINJA_ENGINE].get_template("feeds/public/macros.html").template.module.post_summary
+    )
 
 
 # Shared pieces --------------------------------------------------------------------------------
@@ -343,7 +421,7 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         page = queries.public_page(before)
     except queries.BadCursor as error:
         return _bad_request(request, error)
-    staff, staff_count = queries.staff_preview(Membership.Status.ACTIVE, STAFF_PREVIEW)
+    staff, staff_count = _staff_preview(request, Membership.Status.ACTIVE, STAFF_PREVIEW)
     addresses = _links(request)
     shaper = _shaper(request, addresses)
     context = _context(
@@ -351,7 +429,7 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         addresses=addresses,
         section="institution",
         page=page,
-        entries=shaper.entries(page.posts),
+        cards=shaper.cards(page.posts, request.institution),
         staff=[shaper.person(member) for member in staff],
         staff_count=staff_count,
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
@@ -377,7 +455,7 @@ def staff(request: HttpRequest, institution_slug: str) -> HttpResponse:
     except queries.BadCursor as error:
         return _bad_request(request, error)
     former_preview, former_count = (
-        ([], 0) if former else queries.staff_preview(Membership.Status.FORMER, FORMER_PREVIEW)
+        ([], 0) if former else _staff_preview(request, Membership.Status.FORMER, FORMER_PREVIEW)
     )
     addresses = _links(request)
     shaper = _shaper(request, addresses)
@@ -409,6 +487,31 @@ def _rel_me_links(member: queries.PublicProfile) -> list[tuple[str, str]]:
         if url.startswith("https://"):
             links.append((url, link.get("label") or url))
     return links
+
+
+# The staff previews (the first members of a status by name, and how many there are) change
+# with the members, far less often than the posts beside them: kept per process like the
+# institution, current as it is (checked against the public version; without the server cache
+# at most a second old). The institution page reads only its posts then.
+staff_previews = PublicEntries()
+
+
+def _forget_staff_previews(institution_slug: str) -> None:
+    staff_previews.clear()  # keyed by institution id; a change is rare, a reload one query
+
+
+if _forget_staff_previews not in public_content_changed_handlers:
+    public_content_changed_handlers.append(_forget_staff_previews)
+
+
+def _staff_preview(
+    request: HttpRequest, status: str, limit: int
+) -> tuple[list[queries.PublicMember], int]:
+    return staff_previews.get(
+        (request.institution.id, status, limit),
+        getattr(request, "public_version", None),
+        lambda: queries.staff_preview(status, limit),
+    )
 
 
 # Connected network accounts come from feeds.hooks providers, which read rows anonymous reads
@@ -465,7 +568,7 @@ def profile(request: HttpRequest, institution_slug: str, handle: str) -> HttpRes
         addresses=addresses,
         member=member,
         page=page,
-        entries=_shaper(request, addresses).entries(page.posts),
+        cards=_shaper(request, addresses).cards(page.posts, institution),
         feeds=_member_feeds(member, addresses) + _institution_feeds(institution, addresses),
         profile_url=absolute_url(profile_path),
         canonical_url=_canonical(request, profile_path, before=before),
