@@ -393,22 +393,25 @@ def _payload(event: AuditEvent, event_type: str, institution_slug: str) -> dict:
     }
 
 
-def emit_for_audit_event(event: AuditEvent) -> list[WebhookEvent]:
+def emit_for_audit_event(
+    event: AuditEvent, endpoints: list[tuple[int, list[str]]] | None = None
+) -> list[WebhookEvent]:
     """Write the webhook events an audit event causes, in its transaction (called by ``record``).
 
     Verbs no webhook carries cost nothing; the others one indexed query when no endpoint
-    subscribes.
+    subscribes, or none when the caller read the active ``endpoints`` already (``(id, event
+    types)`` as ``active_endpoints_statement`` reads them).
     """
     event_type = AUDIT_VERBS.get(event.verb)
     if event_type is None:
         return []
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            institution_id=event.institution_id, is_active=True
-        ).only("id", "event_types")
-        if event_type in endpoint.event_types
-    ]
+    if endpoints is None:
+        endpoints = list(
+            WebhookEndpoint.objects.filter(
+                institution_id=event.institution_id, is_active=True
+            ).values_list("id", "event_types")
+        )
+    endpoints = [(endpoint_id, types) for endpoint_id, types in endpoints if event_type in types]
     if not endpoints:
         return []
     slug = Institution.objects.values_list("slug", flat=True).get(id=event.institution_id)
@@ -417,18 +420,28 @@ def emit_for_audit_event(event: AuditEvent) -> list[WebhookEvent]:
     rows = WebhookEvent.objects.bulk_create(
         WebhookEvent(
             institution_id=event.institution_id,
-            endpoint_id=endpoint.id,
+            endpoint_id=endpoint_id,
             event_id=event_id,
             event_type=event_type,
             payload=payload,
             created_at=event.created_at,
             next_attempt_at=event.created_at,
         )
-        for endpoint in endpoints
+        for endpoint_id, _types in endpoints
     )
     for row in rows:
         _enqueue(row.id, event.institution_id)
     return rows
+
+
+def active_endpoints_statement(institution_id: int) -> tuple[str, list]:
+    """The statement ``emit_for_audit_event`` would run for the institution's active endpoints
+    (``audit.record`` sends it together with its read of the chain's head)."""
+    table = WebhookEndpoint._meta.db_table
+    return (
+        f"SELECT id, event_types FROM {table} WHERE institution_id = %s AND is_active",  # noqa: S608
+        [institution_id],
+    )
 
 
 def _enqueue(event_pk: int, institution_id: int, countdown: float = 0) -> None:
