@@ -181,6 +181,7 @@ def _execute_for(institution_id: int, sql: str, params: list) -> tuple | None:
     if (
         connection.vendor == "postgresql"
         and not connection.in_atomic_block
+        and connection.get_autocommit()
         and not connection.settings_dict["OPTIONS"].get("server_side_binding")
     ):
         with connection.cursor() as cursor:
