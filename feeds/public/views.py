@@ -224,6 +224,19 @@ class Shaper:
                 cards[position] = post_cards.keep((post, key), summary(entry, institution))
         return cards
 
+    def member_items(self, members: list[queries.PublicMember]) -> list[Markup]:
+        """The members' list items (``member_item`` of macros.html), from ``post_cards`` where
+        a page made them before: an item shows its Person and nothing else, so the Person is
+        its key."""
+        items = []
+        for member in members:
+            person = self.person(member)
+            item = post_cards.get(person)
+            if item is None:
+                item = post_cards.keep(person, member_item_macro()(person))
+            items.append(item)
+        return items
+
     def image(self, image: queries.PublicImage) -> Image:
         """A post image: its address follows the post (``feeds:post-image``), never /media/."""
         url = self.addresses.image(image.image)
@@ -265,6 +278,13 @@ class PostCards:
 post_cards = PostCards()
 # Settings decide addresses and formats a card shows (tests change them): start over then.
 setting_changed.connect(post_cards.clear, weak=False)
+
+
+def member_item_macro() -> Callable[[Person], Markup]:
+    """The ``member_item`` macro of macros.html, as a function."""
+    return (
+        engines[JINJA_ENGINE].get_template("feeds/public/macros.html").template.module.member_item
+    )
 
 
 def post_summary_macro() -> Callable[[Entry, Institution], Markup]:
@@ -430,7 +450,9 @@ def institution(request: HttpRequest, institution_slug: str) -> HttpResponse:
         section="institution",
         page=page,
         cards=shaper.cards(page.posts, request.institution),
-        staff=[shaper.person(member) for member in staff],
+        # Staff preview items kept like the cards: rendering 30 of them cost about 0.25 ms of
+        # the page's 2.2 ms of Python (in-process profile, 8 Dec 2026).
+        staff=shaper.member_items(staff),
         staff_count=staff_count,
         older_link=_link(request, before=page.next_cursor) if page.next_cursor else None,
         newest_link=_link(request),
