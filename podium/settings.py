@@ -166,6 +166,8 @@ DATABASES = {
 }
 DATABASE_OWNER_URL = env("DATABASE_OWNER_URL")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that sends nothing (podium/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "podium.postgresql"
     # psycopg prepares a statement once a connection has run it this often (Django's default:
     # never), but only on cursors that bind values on the server: the public pages' compiled
     # reads (feeds.public.queries) use one, so their plans are kept; Django's own cursors bind
@@ -189,7 +191,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-if PRODUCTION and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if PRODUCTION and DATABASES["default"]["ENGINE"] != "podium.postgresql":
     raise ImproperlyConfigured("Production needs PostgreSQL: set DATABASE_URL=postgres://...")
 # The role the application connects as; migrations grant it table privileges, nothing more.
 DATABASE_APP_ROLE = DATABASES["default"].get("USER") or ""
