@@ -38,12 +38,19 @@ def _fresh(client, path: str) -> bytes:
     return client.get(path).content
 
 
-def test_pages_made_with_kept_cards_are_the_pages_made_afresh(cast, client):
-    side = cast.a
+def _posts_of_every_kind(side):
+    """A post with an image and a hashtag, a corrected one (returned), one by another author
+    with markup to escape."""
     publish(side.author, side.reviewer, "Sports day #news", attachments=with_image(side.author))
     post = publish(side.author, side.reviewer, "First text")
     correct(post, side.author, side.reviewer, "Second text")
     publish(side.author2, side.reviewer, "By someone else, <b>escaped</b> & kept")
+    return post
+
+
+def test_pages_made_with_kept_cards_are_the_pages_made_afresh(cast, client):
+    side = cast.a
+    post = _posts_of_every_kind(side)
     for path in _pages(side):
         afresh = _fresh(client, path)
         assert client.get(path).content == afresh, path  # every card kept
@@ -102,10 +109,7 @@ def _fresh_feed(client, path: str) -> bytes:
 
 def test_feeds_made_with_kept_entries_are_the_feeds_made_afresh(cast, client):
     side = cast.a
-    publish(side.author, side.reviewer, "Sports day #news", attachments=with_image(side.author))
-    post = publish(side.author, side.reviewer, "First text")
-    correct(post, side.author, side.reviewer, "Second text")
-    publish(side.author2, side.reviewer, "By someone else, <b>escaped</b> & kept")
+    _posts_of_every_kind(side)
     for path in _feeds(side):
         afresh = _fresh_feed(client, path)
         assert client.get(path).content == afresh, path  # every entry kept
