@@ -12,23 +12,28 @@ from django.urls import reverse
 
 from tests.conftest import postgres_only
 
-pytestmark = [
-    postgres_only,
-    pytest.mark.django_db(transaction=True, databases=["default", "owner"]),
-]
+pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def _observed(sql: str, params: list):
+    """One statement on a connection of its own, as the same role (which may watch and end its
+    own sessions): the test's connections stay as the test left them."""
+    observer = connections.create_connection("default")
+    try:
+        observer.ensure_connection()
+        return observer.connection.execute(sql, params).fetchone()
+    finally:
+        observer.close()
 
 
 def _last_query_start(pid: int):
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT query_start FROM pg_stat_activity WHERE pid = %s", [pid])
-        row = cursor.fetchone()
+    row = _observed("SELECT query_start FROM pg_stat_activity WHERE pid = %s", [pid])
     return row[0] if row else None
 
 
 def _drop(pid: int) -> None:
     """Close the session from the server's side, as a restart or an idle timeout would."""
-    with connections["owner"].cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert _observed("SELECT pg_terminate_backend(%s)", [pid])[0]
     for _ in range(200):
         if _last_query_start(pid) is None:
             return
